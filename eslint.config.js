@@ -1,0 +1,56 @@
+// ESLint flat config: typescript-eslint recommended rules plus the dependency direction of
+// docs/ARCHITECTURE.md, enforced with no-restricted-imports (one block per layer).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Folders a layer must never import, by layer. Keep in step with docs/ARCHITECTURE.md. */
+const FORBIDDEN = {
+  core: ['data', 'ml', 'features', 'pipeline', 'report', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  data: ['ml', 'features', 'pipeline', 'report', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  ml: ['data', 'features', 'pipeline', 'report', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  features: ['data', 'pipeline', 'report', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  report: ['data', 'pipeline', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  pipeline: ['report', 'detect', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  detect: ['pipeline', 'report', 'capture', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  pqc: ['data', 'ml', 'features', 'pipeline', 'report', 'detect', 'capture', 'ledger', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  ledger: ['data', 'ml', 'features', 'pipeline', 'report', 'detect', 'capture', 'scan', 'federated', 'store', 'bus', 'server', 'agent', 'sim', 'cli'],
+  store: ['server', 'cli'],
+  bus: ['server', 'cli'],
+  server: ['cli'],
+  bench: ['cli'],
+};
+
+const layerBlocks = Object.entries(FORBIDDEN).map(([layer, banned]) => ({
+  files: [layer === 'bench' ? 'bench/**/*.ts' : `src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\.?/)+(src/)?(${banned.join('|')})(/|$)`,
+            message: `docs/ARCHITECTURE.md: '${layer}' must not depend on this layer (dependency direction).`,
+          },
+        ],
+      },
+    ],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'web/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  // Only the CLI and benchmarks talk to the terminal.
+  { files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
+  ...layerBlocks,
+);

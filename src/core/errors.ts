@@ -1,0 +1,129 @@
+/**
+ * The one error catalogue of IPqSEC.
+ *
+ * Every error the code raises on purpose is an {@link IpqsecError} carrying a stable code from
+ * {@link ERROR_CATALOGUE}. Codes are never reused or renumbered; a retired code stays in the table with
+ * `retired: true`. `docs/errors.md` mirrors this table (a test keeps the two in step).
+ *
+ * Misuse of an API by a programmer (a wrong argument type, an out-of-range option passed in code) throws
+ * `TypeError`/`RangeError` as in the standard library; `IpqsecError` is for conditions a user can cause and
+ * fix: bad files, bad options on the command line, incompatible model files.
+ */
+
+/** One catalogue entry: a short title and what a user should do about it. */
+export interface ErrorSpec {
+  /** HTTP-ish class of the error: `input` (the user's data or options), `state` (files or models), `internal`. */
+  readonly kind: 'input' | 'state' | 'internal';
+  /** One line, present tense, what went wrong. */
+  readonly title: string;
+  /** What the user can do. */
+  readonly hint: string;
+  /** Exit code the CLI uses for it. */
+  readonly exitCode: number;
+  readonly retired?: boolean;
+}
+
+/** Stable error codes. Add new codes at the end of their group; never change or reuse one. */
+export const ERROR_CATALOGUE = {
+  // Data sets and CSV parsing: IPQ-D*
+  'IPQ-D001': { kind: 'input', title: 'file not found or unreadable', hint: 'Check the path; data sets are read from IPQSEC_DATA (default ../shared/data).', exitCode: 2 },
+  'IPQ-D002': { kind: 'input', title: 'file is empty', hint: 'The file holds no bytes or no rows; check that the download completed.', exitCode: 2 },
+  'IPQ-D003': { kind: 'input', title: 'malformed row: wrong column count', hint: 'Fix the row, or pass --skip-bad-rows to skip and count such rows.', exitCode: 2 },
+  'IPQ-D004': { kind: 'input', title: 'malformed value: not a number', hint: 'Fix the value, declare the column categorical (--categorical), or pass --skip-bad-rows.', exitCode: 2 },
+  'IPQ-D005': { kind: 'input', title: 'data set has no rows', hint: 'Every row was skipped or the file holds only a header.', exitCode: 2 },
+  'IPQ-D006': { kind: 'input', title: 'label column has a single class', hint: 'A classifier needs at least two classes (normal and attack) in the training data.', exitCode: 2 },
+  'IPQ-D007': { kind: 'input', title: 'column not found', hint: 'Check --label-column, --drop-columns and --categorical against the header.', exitCode: 2 },
+  'IPQ-D008': { kind: 'input', title: 'CSV syntax error', hint: 'The file is not valid CSV at the position given (unclosed quote, stray quote).', exitCode: 2 },
+  'IPQ-D009': { kind: 'input', title: 'header missing or duplicated column names', hint: 'A labelled CSV needs one header row with unique column names.', exitCode: 2 },
+  'IPQ-D010': { kind: 'input', title: 'no time column for a time-ordered split or temporal features', hint: 'Use a data set with a time column (TON_IoT `ts`) or pass --time-column.', exitCode: 2 },
+  'IPQ-D011': { kind: 'input', title: 'unknown data set', hint: 'Use one of nsl-kdd, unsw-nb15, ton-iot, csv.', exitCode: 2 },
+  'IPQ-D012': { kind: 'input', title: 'invalid split', hint: 'Use --cv K with 2 <= K <= rows of the rarest class, or --split F with 0 < F < 1.', exitCode: 2 },
+  'IPQ-D013': { kind: 'input', title: 'data set directory missing', hint: 'Set IPQSEC_DATA to the folder holding nsl-kdd/, unsw-nb15/, ton-iot/ (README: Data sets).', exitCode: 2 },
+  // Models and model files: IPQ-M*
+  'IPQ-M001': { kind: 'state', title: 'model file truncated or corrupt', hint: 'The file is shorter than its header says or its checksum fails; train or copy it again.', exitCode: 3 },
+  'IPQ-M002': { kind: 'state', title: 'not an IPqSEC model file', hint: 'The file does not start with the IPqSEC model magic bytes.', exitCode: 3 },
+  'IPQ-M003': { kind: 'state', title: 'unsupported model file version', hint: 'The file was written by another IPqSEC version; retrain with this one.', exitCode: 3 },
+  'IPQ-M004': { kind: 'input', title: 'feature schema mismatch', hint: 'The data lacks columns the model was trained on, or their kinds differ; use data with the same columns.', exitCode: 2 },
+  'IPQ-M005': { kind: 'input', title: 'unknown model kind', hint: 'Use one of gbdt, forest, logistic, iforest.', exitCode: 2 },
+  'IPQ-M006': { kind: 'input', title: 'invalid hyper-parameter', hint: 'A model option is out of its range; see `ipqsec train --help`.', exitCode: 2 },
+  'IPQ-M007': { kind: 'input', title: 'model does not support this target', hint: 'The isolation forest is binary (normal vs attack) only.', exitCode: 2 },
+  'IPQ-M008': { kind: 'state', title: 'streaming detector used before warm-up', hint: 'Call learnOne on warm-up data until isWarm() is true before trusting scoreOne.', exitCode: 3 },
+  // Command line: IPQ-C*
+  'IPQ-C001': { kind: 'input', title: 'invalid command-line option', hint: 'See `ipqsec <command> --help`.', exitCode: 2 },
+  // Internal: IPQ-X*
+  'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable error code from {@link ERROR_CATALOGUE}. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Where in an input an error was found. All fields optional; present ones are printed. */
+export interface ErrorLocation {
+  /** File path as given by the user. */
+  readonly file?: string;
+  /** 1-based line number in the file. */
+  readonly line?: number;
+  /** Column name, or 1-based column number when the file has no header. */
+  readonly column?: string | number;
+  /** Byte offset in the file. */
+  readonly offset?: number;
+}
+
+/**
+ * An error a user can cause and fix. `message` starts with the code and the location, for example
+ * `IPQ-D004 KDDTest+.txt:17 column src_bytes: not a number: "abc"`.
+ */
+export class IpqsecError extends Error {
+  readonly code: ErrorCode;
+  readonly location: ErrorLocation | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { location?: ErrorLocation; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(formatMessage(code, detail, options.location), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IpqsecError';
+    this.code = code;
+    this.location = options.location;
+    this.details = options.details;
+  }
+
+  /** The catalogue entry of this error. */
+  get spec(): ErrorSpec {
+    return ERROR_CATALOGUE[this.code];
+  }
+}
+
+function formatMessage(code: ErrorCode, detail: string, loc: ErrorLocation | undefined): string {
+  const where: string[] = [];
+  if (loc?.file !== undefined) where.push(loc.line !== undefined ? `${loc.file}:${loc.line}` : loc.file);
+  else if (loc?.line !== undefined) where.push(`line ${loc.line}`);
+  if (loc?.column !== undefined) where.push(`column ${loc.column}`);
+  if (loc?.offset !== undefined) where.push(`byte ${loc.offset}`);
+  const prefix = where.length > 0 ? `${code} ${where.join(' ')}: ` : `${code} `;
+  return `${prefix}${ERROR_CATALOGUE[code].title}: ${detail}`;
+}
+
+/** True when `e` is an {@link IpqsecError}, optionally with the given code. */
+export function isIpqsecError(e: unknown, code?: ErrorCode): e is IpqsecError {
+  return e instanceof IpqsecError && (code === undefined || e.code === code);
+}
+
+/** The catalogue as a Markdown table (the source of `docs/errors.md`). */
+export function errorCatalogueMarkdown(): string {
+  const lines = [
+    '# Error catalogue',
+    '',
+    'Generated from `src/core/errors.ts` by `npm run docs:errors`; a test fails when the two differ.',
+    'Codes are stable: a retired code is never reused.',
+    '',
+    '| code | kind | exit | what went wrong | what to do |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const [code, spec] of Object.entries(ERROR_CATALOGUE) as [ErrorCode, ErrorSpec][]) {
+    lines.push(`| ${code} | ${spec.kind} | ${spec.exitCode} | ${spec.title}${spec.retired ? ' (retired)' : ''} | ${spec.hint} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
