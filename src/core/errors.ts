@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
   'IPQ-D011': { kind: 'input', title: 'unknown data set', hint: 'Use one of nsl-kdd, unsw-nb15, ton-iot, csv.', exitCode: 2 },
   'IPQ-D012': { kind: 'input', title: 'invalid split', hint: 'Use --cv K with 2 <= K <= rows of the rarest class, or --split F with 0 < F < 1.', exitCode: 2 },
   'IPQ-D013': { kind: 'input', title: 'data set directory missing', hint: 'Set IPQSEC_DATA to the folder holding nsl-kdd/, unsw-nb15/, ton-iot/ (README: Data sets).', exitCode: 2 },
+  'IPQ-D014': { kind: 'input', title: 'unknown label value', hint: 'The label column holds a value the data set does not define (e.g. a `label` other than 0/1); fix the row or pass --skip-bad-rows.', exitCode: 2 },
   // Models and model files: IPQ-M*
   'IPQ-M001': { kind: 'state', title: 'model file truncated or corrupt', hint: 'The file is shorter than its header says or its checksum fails; train or copy it again.', exitCode: 3 },
   'IPQ-M002': { kind: 'state', title: 'not an IPqSEC model file', hint: 'The file does not start with the IPqSEC model magic bytes.', exitCode: 3 },
@@ -48,6 +49,7 @@ export const ERROR_CATALOGUE = {
   'IPQ-M006': { kind: 'input', title: 'invalid hyper-parameter', hint: 'A model option is out of its range; see `ipqsec train --help`.', exitCode: 2 },
   'IPQ-M007': { kind: 'input', title: 'model does not support this target', hint: 'The isolation forest is binary (normal vs attack) only.', exitCode: 2 },
   'IPQ-M008': { kind: 'state', title: 'streaming detector used before warm-up', hint: 'Call learnOne on warm-up data until isWarm() is true before trusting scoreOne.', exitCode: 3 },
+  'IPQ-M009': { kind: 'state', title: 'model file not found or unreadable', hint: 'Check the path given to --model; train one with `ipqsec train`.', exitCode: 3 },
   // Command line: IPQ-C*
   'IPQ-C001': { kind: 'input', title: 'invalid command-line option', hint: 'See `ipqsec <command> --help`.', exitCode: 2 },
   // Internal: IPQ-X*
