@@ -48,7 +48,7 @@ export function addDataOptions(cmd: Command): Command {
 /** Adds the model options to a command. */
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <kind>', 'gbdt | forest | logistic | iforest', 'gbdt')
+    .option('--model <kind>', 'gbdt | forest | logistic | iforest | hybrid (gbdt + isolation forest on normal rows)', 'gbdt')
     .option('--target <target>', 'binary (normal vs attack) | multiclass (attack classes)', 'binary')
     .option('--smote', 'oversample minority classes with SMOTE on the training rows')
     .option('--class-weight <mode>', 'none | balanced', 'none')

@@ -6,7 +6,8 @@ import { basename } from 'node:path';
 import { Command } from 'commander';
 import { IpqsecError } from '../core/errors.js';
 import type { LabelledDataset } from '../data/table.js';
-import { evaluate, type EvaluationResult, type SplitSpec } from '../pipeline/evaluate.js';
+import { evaluate, type EvaluationResult, type SplitSpec, type TuningSpec } from '../pipeline/evaluate.js';
+import { candidateGrid } from '../pipeline/tune.js';
 import { renderEvaluationReport } from '../report/html-report.js';
 import { addDataOptions, addModelOptions, fitSpecOf, loadFromOptions, type DataOptionValues, type ModelOptionValues } from './data-options.js';
 import { evaluationText } from './format.js';
@@ -21,6 +22,22 @@ interface EvaluateValues extends DataOptionValues, ModelOptionValues {
   splitBy?: string;
   json?: boolean;
   report?: string;
+  tune?: boolean;
+  tuneScheme: string;
+  tuneCv: string;
+  tuneGrid: string;
+}
+
+/** The nested-tuning specification the options ask for, if any. */
+function tuningOf(v: EvaluateValues): TuningSpec | undefined {
+  if (v.tune !== true) return undefined;
+  if (v.tuneScheme !== 'stratified' && v.tuneScheme !== 'novel-class') {
+    throw new IpqsecError('IPQ-C001', `--tune-scheme must be stratified or novel-class, got "${v.tuneScheme}"`);
+  }
+  if (v.tuneGrid !== 'default' && v.tuneGrid !== 'gbdt') throw new IpqsecError('IPQ-C001', `--tune-grid must be default or gbdt, got "${v.tuneGrid}"`);
+  const k = Number(v.tuneCv);
+  if (!Number.isInteger(k) || k < 2) throw new IpqsecError('IPQ-D012', `--tune-cv must be an integer >= 2, got "${v.tuneCv}"`);
+  return { candidates: candidateGrid(v.tuneGrid), scheme: v.tuneScheme, k };
 }
 
 /** The split the options ask for. */
@@ -93,20 +110,25 @@ export function evaluateCommand(): Command {
     .option('--split-by <how>', 'stratified | time (time-ordered holdout)', 'stratified')
     .option('--json', 'print exactly one JSON object')
     .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--tune', 'choose the model by CV on each training part (nested; replaces --model and --param)')
+    .option('--tune-scheme <scheme>', 'stratified | novel-class (attack types held out whole)', 'stratified')
+    .option('--tune-cv <k>', 'inner folds', '3')
+    .option('--tune-grid <grid>', 'default (gbdt, forest, hybrid settings) | gbdt (two capacities)', 'default')
     .action(async (v: EvaluateValues) => {
       const progress = createProgress(process.stderr, { enabled: v.json !== true });
       const spec = fitSpecOf(v, (stage, done, total) => progress.update(stage, done, total));
       const split = splitOf(v, spec.seed);
+      const tuning = tuningOf(v);
       const load = (file: string) => loadFromOptions(v, file, (read, total) => progress.update(`loading ${basename(file)}`, read, total));
       let result: EvaluationResult;
       if (split.kind === 'train-test') {
         const train = await load(v.train as string);
         const tests: { name: string; data: LabelledDataset }[] = [];
         for (const f of v.test ?? []) tests.push({ name: basename(f).replace(/\.(txt|csv)$/i, ''), data: await load(f) });
-        result = await evaluate(train, { kind: 'train-test', tests }, spec);
+        result = await evaluate(train, { kind: 'train-test', tests }, spec, { tuning });
       } else {
         const data = await load(v.data as string);
-        result = await evaluate(data, split, spec, { onFold: (f, n) => progress.update('folds', f, n) });
+        result = await evaluate(data, split, spec, { onFold: (f, n) => progress.update('folds', f, n), tuning });
       }
       progress.done();
       if (v.report !== undefined) await writeFile(v.report, reportOf(result));

@@ -53,6 +53,10 @@ export function evaluationText(r: EvaluationResult): string {
       );
     }
   }
+  if (r.tuned && r.tuned.length > 0) {
+    out.push('');
+    out.push(`nested tuning chose: ${r.tuned.map((c) => `${c.fold + 1}: ${c.candidate} (${c.score.toFixed(4)})`).join('; ')}`);
+  }
   if (r.feature_importance && r.feature_importance.length > 0) {
     out.push('');
     out.push(`top features: ${r.feature_importance.slice(0, 8).map((f) => `${f.name} ${f.value.toFixed(3)}`).join(', ')}`);

@@ -14,6 +14,7 @@ import { modelCommand } from './model-command.js';
 import { predictCommand } from './predict-command.js';
 import { startCommand } from './start-command.js';
 import { trainCommand } from './train-command.js';
+import { tuneCommand } from './tune-command.js';
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(trainCommand());
   program.addCommand(evaluateCommand());
+  program.addCommand(tuneCommand());
   program.addCommand(predictCommand());
   program.addCommand(modelCommand());
   program.addCommand(datasetsCommand());

@@ -45,9 +45,9 @@ export const ERROR_CATALOGUE = {
   'IPQ-M002': { kind: 'state', title: 'not an IPqSEC model file', hint: 'The file does not start with the IPqSEC model magic bytes.', exitCode: 3 },
   'IPQ-M003': { kind: 'state', title: 'unsupported model file version', hint: 'The file was written by another IPqSEC version; retrain with this one.', exitCode: 3 },
   'IPQ-M004': { kind: 'input', title: 'feature schema mismatch', hint: 'The data lacks columns the model was trained on, or their kinds differ; use data with the same columns.', exitCode: 2 },
-  'IPQ-M005': { kind: 'input', title: 'unknown model kind', hint: 'Use one of gbdt, forest, logistic, iforest.', exitCode: 2 },
+  'IPQ-M005': { kind: 'input', title: 'unknown model kind', hint: 'Use one of gbdt, forest, logistic, iforest, hybrid.', exitCode: 2 },
   'IPQ-M006': { kind: 'input', title: 'invalid hyper-parameter', hint: 'A model option is out of its range; see `ipqsec train --help`.', exitCode: 2 },
-  'IPQ-M007': { kind: 'input', title: 'model does not support this target', hint: 'The isolation forest is binary (normal vs attack) only.', exitCode: 2 },
+  'IPQ-M007': { kind: 'input', title: 'model does not support this target', hint: 'The isolation forest and the hybrid detector are binary (normal vs attack) only.', exitCode: 2 },
   'IPQ-M008': { kind: 'state', title: 'streaming detector used before warm-up', hint: 'Call learnOne on warm-up data until isWarm() is true before trusting scoreOne.', exitCode: 3 },
   'IPQ-M009': { kind: 'state', title: 'model file not found or unreadable', hint: 'Check the path given to --model; train one with `ipqsec train`.', exitCode: 3 },
   // Command line: IPQ-C*

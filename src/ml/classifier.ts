@@ -7,7 +7,7 @@
 import type { Matrix } from '../core/matrix.js';
 
 /** Model kinds IPqSEC trains. Stable strings: they are written into model files. */
-export type ModelKind = 'gbdt' | 'forest' | 'logistic' | 'iforest';
+export type ModelKind = 'gbdt' | 'forest' | 'logistic' | 'iforest' | 'hybrid';
 
 /** Typed arrays a model stores in the binary part of a model file. */
 export type ModelArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | Int8Array;

@@ -7,6 +7,7 @@ import type { Classifier, ModelKind, SerializedModel } from './classifier.js';
 import { deserializeForest, trainForest } from './forest.js';
 import { deserializeGbdt, trainGbdt } from './gbdt.js';
 import { deserializeIsolationForest, trainIsolationForest } from './iforest.js';
+import { deserializeHybrid, trainHybrid } from './hybrid.js';
 import { deserializeLogistic, trainLogistic } from './logistic.js';
 import type { TrainOptions } from './train-options.js';
 
@@ -42,10 +43,11 @@ const REGISTRY: Record<ModelKind, ModelEntry> = {
     train: (X, y, k, p, o) => trainIsolationForest(X, y, k, p, o),
     deserialize: deserializeIsolationForest,
   },
+  hybrid: { encoding: TREES, binaryOnly: true, train: (X, y, k, p, o) => trainHybrid(X, y, k, p, o), deserialize: deserializeHybrid },
 };
 
 /** Model kinds, in the order the CLI lists them. */
-export const MODEL_KINDS: readonly ModelKind[] = ['gbdt', 'forest', 'logistic', 'iforest'];
+export const MODEL_KINDS: readonly ModelKind[] = ['gbdt', 'forest', 'logistic', 'iforest', 'hybrid'];
 
 /**
  * Narrows a user string to a model kind.

@@ -12,7 +12,9 @@ import { IpqsecError } from '../core/errors.js';
 import { stratifiedHoldout, stratifiedKFold, timeOrderedSplit, type Split } from '../data/splits.js';
 import type { LabelledDataset } from '../data/table.js';
 import { binaryMetrics, downsampleRoc, multiclassMetrics, rocCurve } from '../ml/metrics.js';
+import { subsetDataset } from '../data/subset.js';
 import { fitModel, scoreRows, targetOf, type FitSpec, type FittedModel, type Scored } from './fit.js';
+import { tune, type Candidate, type TuneScheme } from './tune.js';
 
 /** Which rows train and which test. */
 export type SplitSpec =
@@ -70,6 +72,8 @@ export interface EvaluationResult extends Omit<TestResult, 'name' | 'roc'> {
   readonly skipped_rows: number;
   readonly params: Readonly<Record<string, unknown>>;
   readonly seed: number;
+  /** With nested tuning: the candidate chosen for each fit. */
+  readonly tuned?: readonly TunedChoice[];
 }
 
 /** Metrics of scored rows, in the {@link TestResult} shape. */
@@ -208,9 +212,43 @@ function importanceOf(f: FittedModel): { name: string; value: number }[] | undef
   return f.featureNames.map((name, i) => ({ name, value: imp[i] })).sort((a, b) => b.value - a.value);
 }
 
-/** Options of {@link evaluate} beyond the fit: hooks for progress by fold. */
+/**
+ * Nested hyper-parameter selection: before each fit, the candidates are scored by an inner `k`-fold CV on that
+ * fit's training rows only, and the best is fitted. The test rows of the fit never take part.
+ */
+export interface TuningSpec {
+  readonly candidates: readonly Candidate[];
+  readonly scheme: TuneScheme;
+  readonly k: number;
+}
+
+/** Options of {@link evaluate} beyond the fit: nested tuning, and hooks for progress by fold. */
 export interface EvaluateHooks {
   readonly onFold?: (fold: number, folds: number) => void;
+  readonly tuning?: TuningSpec;
+}
+
+/** The candidate chosen for one outer fit. */
+export interface TunedChoice {
+  readonly fold: number;
+  readonly candidate: string;
+  readonly score: number;
+}
+
+/** Fits `spec` on `rows` of `ds`, after choosing the candidate by inner CV on those rows when `tuning` is set. */
+async function fitTuned(
+  ds: LabelledDataset,
+  spec: FitSpec,
+  rows: Int32Array | undefined,
+  tuning: TuningSpec | undefined,
+  fold: number,
+  choices: TunedChoice[],
+): Promise<FittedModel> {
+  if (tuning === undefined) return fitModel(ds, spec, rows);
+  const inner = rows === undefined ? ds : subsetDataset(ds, rows);
+  const r = await tune(inner, tuning.candidates, tuning.scheme, { k: tuning.k, seed: spec.seed });
+  choices.push({ fold, candidate: r.best.name, score: r.scores[0].mean });
+  return fitModel(ds, { ...spec, model: r.best.model, params: r.best.params }, rows);
 }
 
 /**
@@ -222,7 +260,7 @@ export async function evaluate(train: LabelledDataset, split: SplitSpec, spec: F
   const { labelNames } = targetOf(train, spec.target);
   const base = {
     dataset: train.name,
-    model: spec.model,
+    model: hooks.tuning === undefined ? spec.model : 'tuned',
     target: spec.target,
     split: describeSplit(split),
     labels: labelNames,
@@ -230,9 +268,11 @@ export async function evaluate(train: LabelledDataset, split: SplitSpec, spec: F
     seed: spec.seed,
   };
   const skipped = train.skipped.count;
+  const choices: TunedChoice[] = [];
+  const tunedField = () => (hooks.tuning === undefined ? {} : { tuned: choices });
   if (split.kind === 'train-test') {
     hooks.onFold?.(0, 1);
-    const fitted = await fitModel(train, spec);
+    const fitted = await fitTuned(train, spec, undefined, hooks.tuning, 0, choices);
     const tests: TestResult[] = [];
     let rows = 0;
     let secs = 0;
@@ -253,6 +293,7 @@ export async function evaluate(train: LabelledDataset, split: SplitSpec, spec: F
       feature_importance: importanceOf(fitted),
       smote_rows: fitted.smoteRows,
       skipped_rows: skipped + split.tests.reduce((a, t) => a + t.data.skipped.count, 0),
+      ...tunedField(),
     };
   }
   const y = targetOf(train, spec.target).y;
@@ -267,7 +308,7 @@ export async function evaluate(train: LabelledDataset, split: SplitSpec, spec: F
   let names: readonly string[] = [];
   for (let f = 0; f < splits.length; f++) {
     hooks.onFold?.(f, splits.length);
-    const fitted = await fitModel(train, spec, splits[f].train);
+    const fitted = await fitTuned(train, spec, splits[f].train, hooks.tuning, f, choices);
     const s = scoreRows(fitted, train, spec.target, splits[f].test);
     fits.push(fitted.fitSeconds);
     rows += s.nRows;
@@ -296,5 +337,6 @@ export async function evaluate(train: LabelledDataset, split: SplitSpec, spec: F
     feature_importance: importance === undefined ? undefined : names.map((n, i) => ({ name: n, value: importance[i] })).sort((a, b) => b.value - a.value),
     smote_rows: Math.round(smoteRows / splits.length),
     skipped_rows: skipped,
+    ...tunedField(),
   };
 }
