@@ -89,4 +89,29 @@ describe('evaluate', () => {
     expect(f.smoteRows).toBeGreaterThan(0);
     expect(f.nTrainRows).toBe(keep.length + f.smoteRows);
   });
+
+  it('nested tuning picks a candidate per outer fold from inner CV on that fold\'s training rows', async () => {
+    const ds = dataset(300, 13);
+    const r = await evaluate(
+      ds,
+      { kind: 'cv', k: 3, seed: 42 },
+      { model: 'gbdt', target: 'binary', seed: 1 },
+      {
+        tuning: {
+          scheme: 'stratified',
+          k: 2,
+          candidates: [
+            // 'no split' can never split (minSamplesLeaf above half the rows), so it predicts a constant and
+            // misses the rule x > 50; inner CV must prefer the real model in every fold.
+            { name: 'no split', model: 'gbdt', params: { maxIter: 1, maxLeafNodes: 2, minSamplesLeaf: 150 } },
+            { name: 'gbdt', model: 'gbdt', params: { maxIter: 50 } },
+          ],
+        },
+      },
+    );
+    expect(r.model).toBe('tuned');
+    expect(r.tuned?.map((c) => c.fold)).toEqual([0, 1, 2]);
+    for (const c of r.tuned ?? []) expect(c.candidate).toBe('gbdt');
+    expect(r.accuracy).toBeGreaterThan(0.95);
+  });
 });
