@@ -26,7 +26,7 @@ import {
   newCandidate,
   nodeScore,
   partitionRows,
-  scanFeature,
+  scanGradFeature,
   splitLut,
   subtractHist,
 } from './histogram.js';
@@ -208,6 +208,20 @@ interface Leaf {
   readonly best: SplitCandidate;
 }
 
+/** Node totals `[ΣG, ΣH, count]` of `rows[start .. end)`, summed in row order as {@link buildGradHist} does. */
+function gradTotals(totals: Float64Array, rows: Int32Array, start: number, end: number, gh: Float64Array): void {
+  let G = 0;
+  let H = 0;
+  for (let k = start; k < end; k++) {
+    const i = rows[k];
+    G += gh[2 * i];
+    H += gh[2 * i + 1];
+  }
+  totals[0] = G;
+  totals[1] = H;
+  totals[2] = end - start;
+}
+
 /** Per-training state of the tree grower: binned data, row buffer, histogram pool. */
 class Grower {
   readonly rows: Int32Array;
@@ -252,21 +266,23 @@ class Grower {
     return { start, end, depth, parent, isLeft, hist: null, totals: new Float64Array(GRAD_STRIDE), best: newCandidate(GRAD_STRIDE) };
   }
 
+  /** Whether a leaf may be split at all (rows, depth, Σ hessian); needs its totals. */
+  private canSplit(l: Leaf): boolean {
+    const p = this.p;
+    return l.end - l.start >= 2 * p.minSamplesLeaf && (p.maxDepth === 0 || l.depth < p.maxDepth) && l.totals[1] >= 2 * p.minChildWeight;
+  }
+
   /** Finds the leaf's best split (or marks it unsplittable and frees its histogram). */
   private evaluate(l: Leaf, mask: Uint8Array): void {
-    const p = this.p;
     const best = l.best;
     best.gain = Number.NEGATIVE_INFINITY;
-    const n = l.end - l.start;
-    const canSplit =
-      n >= 2 * p.minSamplesLeaf && (p.maxDepth === 0 || l.depth < p.maxDepth) && l.totals[1] >= 2 * p.minChildWeight;
-    if (canSplit && l.hist !== null) {
+    if (this.canSplit(l) && l.hist !== null) {
       const parentScore = nodeScore(l.totals, 0, this.cons);
       const { nBins } = this.mapper;
       const active = this.sp.active;
       for (let f = 0; f < nBins.length; f++) {
         if (active[f] === 0 || mask[f] === 0) continue;
-        scanFeature(l.hist, this.sp.slotStart[f] * GRAD_STRIDE, nBins[f], nBins[f], f, l.totals, parentScore, this.cons, best);
+        scanGradFeature(l.hist, this.sp.slotStart[f] * GRAD_STRIDE, nBins[f], nBins[f], f, l.totals, parentScore, this.cons, best);
       }
     }
     if (!(best.gain > 1e-12)) {
@@ -308,12 +324,17 @@ class Grower {
       const R = this.newLeaf(mid, l.end, l.depth + 1, node, false);
       const [small, large] = mid - l.start <= l.end - mid ? [L, R] : [R, L];
       const ph = l.hist as Float64Array;
-      small.hist = this.takeHist();
-      buildGradHist(small.hist, small.totals, this.sp, this.rows, small.start, small.end, gh);
-      subtractHist(ph, small.hist, this.histLen);
-      large.hist = ph;
+      // Children that can never be split (the tree's last split, or both too small) need only their totals,
+      // not histograms: the same totals (same sums in the same order) and the same tree, less work.
+      gradTotals(small.totals, this.rows, small.start, small.end, gh);
       for (let j = 0; j < GRAD_STRIDE; j++) large.totals[j] = l.totals[j] - small.totals[j];
       large.totals[2] = large.end - large.start;
+      if (leaves.length + 1 < p.maxLeafNodes && (this.canSplit(small) || this.canSplit(large))) {
+        small.hist = this.takeHist();
+        buildGradHist(small.hist, small.totals, this.sp, this.rows, small.start, small.end, gh);
+        subtractHist(ph, small.hist, this.histLen);
+        large.hist = ph;
+      } else this.pool.push(ph);
       l.hist = null;
       this.evaluate(L, mask);
       this.evaluate(R, mask);
@@ -419,22 +440,31 @@ export async function trainGbdt(
 
   for (let it = 0; it < p.maxIter; it++) {
     // Gradients and hessians of the loss at the current raw scores (class-major, interleaved: gh[2(k·n + i)], gh[2(k·n + i) + 1]).
-    for (let i = 0; i < n; i++) {
-      const w = wt === undefined ? 1 : wt[i];
-      if (K === 1) {
+    if (K === 1 && wt === undefined) {
+      // Binary, unweighted (the common case) in its own loop: the same expressions with w = 1 (x · 1 = x).
+      for (let i = 0; i < n; i++) {
         const pr = 1 / (1 + Math.exp(-raw[i]));
-        gh[2 * i] = (pr - yt[i]) * w;
-        gh[2 * i + 1] = Math.max(pr * (1 - pr), 1e-16) * w;
-      } else {
-        const o = i * K;
-        let m = -Infinity;
-        for (let k = 0; k < K; k++) m = Math.max(m, raw[o + k]);
-        let s = 0;
-        for (let k = 0; k < K; k++) s += prob[k] = Math.exp(raw[o + k] - m);
-        for (let k = 0; k < K; k++) {
-          const pk = prob[k] / s;
-          gh[2 * (k * n + i)] = (pk - (yt[i] === k ? 1 : 0)) * w;
-          gh[2 * (k * n + i) + 1] = Math.max(pk * (1 - pk), 1e-16) * w;
+        gh[2 * i] = pr - yt[i];
+        gh[2 * i + 1] = Math.max(pr * (1 - pr), 1e-16);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const w = wt === undefined ? 1 : wt[i];
+        if (K === 1) {
+          const pr = 1 / (1 + Math.exp(-raw[i]));
+          gh[2 * i] = (pr - yt[i]) * w;
+          gh[2 * i + 1] = Math.max(pr * (1 - pr), 1e-16) * w;
+        } else {
+          const o = i * K;
+          let m = -Infinity;
+          for (let k = 0; k < K; k++) m = Math.max(m, raw[o + k]);
+          let s = 0;
+          for (let k = 0; k < K; k++) s += prob[k] = Math.exp(raw[o + k] - m);
+          for (let k = 0; k < K; k++) {
+            const pk = prob[k] / s;
+            gh[2 * (k * n + i)] = (pk - (yt[i] === k ? 1 : 0)) * w;
+            gh[2 * (k * n + i) + 1] = Math.max(pk * (1 - pk), 1e-16) * w;
+          }
         }
       }
     }

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.js';
 import { MISSING_BIN } from './binning.js';
-import { buildClassHist, buildGradHist, buildSparseRows, GRAD_STRIDE, gradHistLength, newCandidate, nodeScore, scanFeature, subtractHist } from './histogram.js';
+import {
+  buildClassHist,
+  buildGradHist,
+  buildSparseRows,
+  GRAD_STRIDE,
+  gradHistLength,
+  newCandidate,
+  nodeScore,
+  scanFeature,
+  scanGradFeature,
+  subtractHist,
+} from './histogram.js';
 import type { SplitConstraints } from './histogram.js';
 
 /** Random column-major bins with skewed bins (many mode values) and some missing values. */
@@ -115,6 +126,67 @@ describe('scanFeature', () => {
       const want = brute(x, y, cons, nb);
       if (want === -Infinity) expect(best.gain).toBe(-Infinity);
       else expect(best.gain).toBeCloseTo(want, 10);
+    }
+  });
+});
+
+describe('scanGradFeature', () => {
+  it('finds the best gradient-gain split (brute-force oracle) and matches the generic scan bit for bit', () => {
+    const rng = createRng(21);
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 60;
+      const nb = 2 + rng.int(7);
+      const withMissing = trial % 3 !== 0;
+      const x = Array.from({ length: n }, () => (withMissing && rng.next() < 0.15 ? MISSING_BIN : rng.int(nb)));
+      const g = x.map(() => rng.next() - 0.5);
+      const h = x.map(() => 0.05 + rng.next() * 0.2);
+      const cons: SplitConstraints = {
+        criterion: 'gradient',
+        stride: GRAD_STRIDE,
+        lambda: trial % 2 === 0 ? 0 : 1.5,
+        minSamplesLeaf: 1 + (trial % 5),
+        minChildWeight: trial % 4 === 0 ? 0.8 : 1e-3,
+      };
+      // Histogram block laid out as in gbdt: nb value slots then the missing slot.
+      const hist = new Float64Array((nb + 1) * GRAD_STRIDE);
+      const tot = new Float64Array(GRAD_STRIDE);
+      for (let i = 0; i < n; i++) {
+        const o = (x[i] === MISSING_BIN ? nb : x[i]) * GRAD_STRIDE;
+        hist[o] += g[i];
+        hist[o + 1] += h[i];
+        hist[o + 2] += 1;
+        tot[0] += g[i];
+        tot[1] += h[i];
+        tot[2] += 1;
+      }
+      const parent = nodeScore(tot, 0, cons);
+      // Oracle: every threshold and missing direction, sums straight from the rows.
+      let want = -Infinity;
+      for (const missLeft of [false, true]) {
+        for (let t = 0; t < nb; t++) {
+          let GL = 0;
+          let HL = 0;
+          let cL = 0;
+          for (let i = 0; i < n; i++) {
+            if (x[i] === MISSING_BIN ? missLeft : x[i] <= t) {
+              GL += g[i];
+              HL += h[i];
+              cL++;
+            }
+          }
+          const GR = tot[0] - GL;
+          const HR = tot[1] - HL;
+          if (cL < cons.minSamplesLeaf || n - cL < cons.minSamplesLeaf || HL < cons.minChildWeight || HR < cons.minChildWeight) continue;
+          want = Math.max(want, (GL * GL) / (HL + cons.lambda) + (GR * GR) / (HR + cons.lambda) - parent);
+        }
+      }
+      const fast = newCandidate(GRAD_STRIDE);
+      scanGradFeature(hist, 0, nb, nb, 3, tot, parent, cons, fast);
+      const generic = newCandidate(GRAD_STRIDE);
+      scanFeature(hist, 0, nb, nb, 3, tot, parent, cons, generic);
+      if (want === -Infinity) expect(fast.gain).toBe(-Infinity);
+      else expect(fast.gain).toBeCloseTo(want, 10);
+      expect({ ...fast, left: Array.from(fast.left) }).toEqual({ ...generic, left: Array.from(generic.left) });
     }
   });
 });

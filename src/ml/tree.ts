@@ -9,6 +9,7 @@
  * node whose children are the same leaf).
  */
 import type { Matrix } from '../core/matrix.js';
+import { accumulatePackedParallel, packedEnsemble } from './tree-predict.js';
 
 /** A tree ensemble as flat arrays (see the file comment for the layout). */
 export interface TreeEnsemble {
@@ -151,6 +152,9 @@ export function leafOf(t: TreeEnsemble, root: number, data: Float64Array, rowOff
   }
 }
 
+/** Smallest batch predicted through the packed, pre-binned form of `tree-predict.ts` (whole ensembles only). */
+const PACKED_MIN_ROWS = 64;
+
 /** Rows per block of tree-major prediction: the block's raw values stay in L1/L2 while every tree runs. */
 const BLOCK = 128;
 
@@ -168,6 +172,13 @@ export function accumulateTrees(t: TreeEnsemble, X: Matrix, out: Float64Array, n
   const F = X.nCols;
   const K = t.nOutputs;
   if (K !== 1 && K !== nCols) throw new RangeError(`accumulateTrees: leaves have ${K} outputs, out has ${nCols} columns`);
+  if (X.nRows >= PACKED_MIN_ROWS && t0 === 0 && t1 === t.nTrees) {
+    const p = packedEnsemble(t);
+    if (p !== null) {
+      accumulatePackedParallel(t, p, X, out, nCols, t0, t1);
+      return;
+    }
+  }
   for (let r0 = 0; r0 < X.nRows; r0 += BLOCK) {
     const r1 = Math.min(X.nRows, r0 + BLOCK);
     for (let ti = t0; ti < t1; ti++) {
