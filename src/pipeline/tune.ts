@@ -87,13 +87,14 @@ export function novelClassFolds(ds: LabelledDataset, k: number, seed: number): S
 
 /**
  * Scores each candidate by CV on `ds` (training data only) and returns them best first. The binary target is
- * used throughout.
+ * used throughout. `best` is the cheapest candidate (mean fit seconds) among those whose mean score is within
+ * `tolerance` (default 0.001) of the top score.
  */
 export async function tune(
   ds: LabelledDataset,
   candidates: readonly Candidate[],
   scheme: TuneScheme,
-  opts: { k?: number; seed?: number; onCandidate?: (name: string, i: number, n: number) => void } = {},
+  opts: { k?: number; seed?: number; tolerance?: number; onCandidate?: (name: string, i: number, n: number) => void } = {},
 ): Promise<TuneResult> {
   const k = opts.k ?? 5;
   const seed = opts.seed ?? 42;
@@ -114,7 +115,12 @@ export async function tune(
     scores.push({ candidate: c, mean: folds.reduce((a, b) => a + b, 0) / folds.length, folds, fitSeconds: fit / splits.length });
   }
   scores.sort((a, b) => b.mean - a.mean);
-  return { scheme, k: splits.length, seed, scores, best: scores[0].candidate };
+  // Scores within `tolerance` of the best cannot be told apart on this data: take the cheapest of them to fit
+  // (the spirit of the one-standard-error rule, Breiman et al., "Classification and Regression Trees", 1984).
+  const tolerance = opts.tolerance ?? 0.001;
+  const top = scores.filter((s) => s.mean >= scores[0].mean - tolerance);
+  const best = top.reduce((a, b) => (b.fitSeconds < a.fitSeconds ? b : a));
+  return { scheme, k: splits.length, seed, scores, best: best.candidate };
 }
 
 /** Names of the built-in candidate grids. */
@@ -131,7 +137,7 @@ export function candidateGrid(name: GridName): Candidate[] {
   return defaultCandidates();
 }
 
-/** The default candidate grid: the tree models at a few capacities, and the hybrid detector at three quantiles. */
+/** The default candidate grid: the tree models at a few capacities, and the hybrid detector at three quantiles over two GBDT capacities. */
 export function defaultCandidates(): Candidate[] {
   return [
     { name: 'gbdt 200×31 leaves', model: 'gbdt', params: {} },
@@ -141,5 +147,7 @@ export function defaultCandidates(): Candidate[] {
     { name: 'hybrid q0.95', model: 'hybrid', params: { quantile: 0.95 } },
     { name: 'hybrid q0.98', model: 'hybrid', params: { quantile: 0.98 } },
     { name: 'hybrid q0.99', model: 'hybrid', params: { quantile: 0.99 } },
+    { name: 'hybrid q0.98 gbdt 100×15', model: 'hybrid', params: { quantile: 0.98, 'gbdt.maxIter': 100, 'gbdt.maxLeafNodes': 15 } },
+    { name: 'hybrid q0.99 gbdt 100×15', model: 'hybrid', params: { quantile: 0.99, 'gbdt.maxIter': 100, 'gbdt.maxLeafNodes': 15 } },
   ];
 }
