@@ -16,10 +16,15 @@
  * The decision threshold is the `quantile` (default 0.95) of the training normal rows' scores (linear
  * interpolation, as numpy's default), so about 5 % of normal training rows are flagged.
  */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { IpqsecError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { checkFeatures, type Classifier, type SerializedModel } from './classifier.js';
+import type { IforestModelMessage, IforestRunMessage } from './iforest-predict-worker.js';
 import type { TrainOptions } from './train-options.js';
 
 /** Hyper-parameters of {@link trainIsolationForest}. */
@@ -38,7 +43,7 @@ export interface IsolationForestParams {
 export const IFOREST_DEFAULTS: Readonly<IsolationForestParams> = Object.freeze({ nEstimators: 100, maxSamples: 256, quantile: 0.95, seed: 42 });
 
 /** Rows scored together, tree by tree (measured ~1.25× faster than row by row: 50k × 122 Gaussian rows, 100 trees). */
-const SCORE_BLOCK = 256;
+export const SCORE_BLOCK = 256;
 
 /** Euler–Mascheroni constant γ, for H(i) ≈ ln i + γ (Liu et al. 2008, §2). */
 const EULER_GAMMA = 0.5772156649015329;
@@ -175,6 +180,13 @@ export class IsolationForestModel implements Classifier {
     this.cPsi = averagePathLength(psi);
   }
 
+  private packedForest: PackedForest | undefined;
+
+  /** The packed form of the forest (built on first use). */
+  private packed(): PackedForest {
+    return (this.packedForest ??= packForest(this.forest));
+  }
+
   /**
    * Anomaly score s(x) = 2^(−E[h(x)]/c(ψ)) per row, in (0, 1] (Liu et al. 2008, eq. 2).
    * @throws RangeError when `X.nCols !== nFeatures`.
@@ -184,31 +196,8 @@ export class IsolationForestModel implements Classifier {
     const n = X.nRows;
     const res = out ?? new Float64Array(n);
     if (res.length < n) throw new RangeError(`iforest: output buffer has ${res.length} slots, need ${n}`);
-    const { feature, splitValue, left, pathLength, roots } = this.forest;
-    const x = X.data;
-    const d = this.nFeatures;
-    const nTrees = roots.length;
-    const scale = -1 / (nTrees * this.cPsi); // ψ ≥ 2, so c(ψ) ≥ 1
-    // Tree-major over blocks of rows: one tree's nodes stay in L1 while a block of rows walks it.
-    const total = this.blockTotals;
-    for (let r0 = 0; r0 < n; r0 += SCORE_BLOCK) {
-      const r1 = Math.min(n, r0 + SCORE_BLOCK);
-      total.fill(0);
-      for (let t = 0; t < nTrees; t++) {
-        const root = roots[t];
-        for (let i = r0; i < r1; i++) {
-          const off = i * d;
-          let node = root;
-          let f = feature[node];
-          while (f >= 0) {
-            node = x[off + f] <= splitValue[node] ? left[node] : left[node] + 1;
-            f = feature[node];
-          }
-          total[i - r0] += pathLength[node];
-        }
-      }
-      for (let i = r0; i < r1; i++) res[i] = Math.pow(2, total[i - r0] * scale);
-    }
+    const pf = this.packed();
+    scoreParallel(pf, X.data, this.nFeatures, n, res, this.blockTotals, -1 / (pf.roots.length * this.cPsi));
     return res;
   }
 
@@ -252,6 +241,205 @@ export class IsolationForestModel implements Classifier {
         roots: f.roots.slice(),
       },
     };
+  }
+}
+
+/**
+ * The forest packed for scoring, 16 bytes per node: `fields` (Int32) and `nodes` (Float64) view one buffer.
+ * Node at Int32 index `b = 4k`: `fields[b]` = feature (0 for a leaf), `fields[b + 1]` = Int32 index of its
+ * left child with bit 0 set (the right child follows 4 later), or `b` itself for a leaf (bit 0 clear, so a
+ * leaf keeps the row whatever the comparison gives); `nodes[b / 2 + 1]` = split value, or the leaf's path
+ * length. `roots` are Int32 indices; `depth[t]` is the maximal leaf depth of tree t.
+ */
+interface PackedForest {
+  readonly nodes: Float64Array;
+  readonly fields: Int32Array;
+  readonly roots: Int32Array;
+  readonly depth: Int32Array;
+}
+
+function packForest(f: Forest): PackedForest {
+  const nNodes = f.feature.length;
+  const buf = new ArrayBuffer(16 * nNodes);
+  const fields = new Int32Array(buf);
+  const nodes = new Float64Array(buf);
+  const nodeDepth = new Int32Array(nNodes);
+  for (let i = 0; i < nNodes; i++) {
+    const b = 4 * i;
+    if (f.feature[i] < 0) {
+      fields[b] = 0;
+      fields[b + 1] = b;
+      nodes[2 * i + 1] = f.pathLength[i];
+    } else {
+      fields[b] = f.feature[i];
+      fields[b + 1] = 4 * f.left[i] + 1;
+      nodes[2 * i + 1] = f.splitValue[i];
+    }
+  }
+  // Children follow their parent (left[i] > i, checked on deserialisation), so one forward pass sets depths.
+  for (let i = 0; i < nNodes; i++) {
+    if (f.feature[i] >= 0) nodeDepth[f.left[i]] = nodeDepth[f.left[i] + 1] = nodeDepth[i] + 1;
+  }
+  const nTrees = f.roots.length;
+  const roots = new Int32Array(nTrees);
+  const depth = new Int32Array(nTrees);
+  for (let t = 0; t < nTrees; t++) {
+    roots[t] = 4 * f.roots[t];
+    const end = t + 1 < nTrees ? f.roots[t + 1] : nNodes;
+    let mx = 0;
+    for (let i = f.roots[t]; i < end; i++) if (nodeDepth[i] > mx) mx = nodeDepth[i];
+    depth[t] = mx;
+  }
+  return { nodes, fields, roots, depth };
+}
+
+/**
+ * Adds every tree's path length for rows `[r0, r1)` of `x` (row-major, `d` columns) and writes
+ * `2^(total · scale)` to `res[r0 .. r1)`. Tree-major over blocks of {@link SCORE_BLOCK} rows, so each row's
+ * sum is in tree order; each row walks exactly `depth[t]` steps (a leaf points to itself), eight rows at once.
+ * The child is computed without a branch: `Number(!(x ≤ split))` is 1 for `x > split` and for NaN (right), as
+ * the raw walk; V8 turns it into a flag, while `cond ? 0 : 1` compiles to a mispredicted branch. Measured on
+ * KDDTest+ (22,544 rows, 100 trees, ψ = 256, one thread): 0.24 → 0.52 M rows/s; the same lockstep walk with
+ * `cond ? 0 : 1` stayed at 0.24.
+ */
+export function scorePacked(
+  N: Float64Array, I: Int32Array, roots: Int32Array, depth: Int32Array,
+  x: Float64Array, d: number, r0: number, r1: number, res: Float64Array, total: Float64Array, scale: number,
+): void {
+  const nTrees = roots.length;
+  for (let s0 = r0; s0 < r1; s0 += SCORE_BLOCK) {
+    const s1 = Math.min(r1, s0 + SCORE_BLOCK);
+    const nb = s1 - s0;
+    const nFull = nb & ~7;
+    total.fill(0);
+    for (let t = 0; t < nTrees; t++) {
+      const root = roots[t];
+      const D = depth[t];
+      for (let r = 0; r < nFull; r += 8) {
+        const o0 = (s0 + r) * d;
+        const o1 = o0 + d;
+        const o2 = o1 + d;
+        const o3 = o2 + d;
+        const o4 = o3 + d;
+        const o5 = o4 + d;
+        const o6 = o5 + d;
+        const o7 = o6 + d;
+        let b0 = root;
+        let b1 = root;
+        let b2 = root;
+        let b3 = root;
+        let b4 = root;
+        let b5 = root;
+        let b6 = root;
+        let b7 = root;
+        for (let k = 0; k < D; k++) {
+          const l0 = I[b0 + 1];
+          const l1 = I[b1 + 1];
+          const l2 = I[b2 + 1];
+          const l3 = I[b3 + 1];
+          const l4 = I[b4 + 1];
+          const l5 = I[b5 + 1];
+          const l6 = I[b6 + 1];
+          const l7 = I[b7 + 1];
+          b0 = (l0 & -4) + ((Number(!(x[o0 + I[b0]] <= N[(b0 >> 1) + 1])) & l0) << 2);
+          b1 = (l1 & -4) + ((Number(!(x[o1 + I[b1]] <= N[(b1 >> 1) + 1])) & l1) << 2);
+          b2 = (l2 & -4) + ((Number(!(x[o2 + I[b2]] <= N[(b2 >> 1) + 1])) & l2) << 2);
+          b3 = (l3 & -4) + ((Number(!(x[o3 + I[b3]] <= N[(b3 >> 1) + 1])) & l3) << 2);
+          b4 = (l4 & -4) + ((Number(!(x[o4 + I[b4]] <= N[(b4 >> 1) + 1])) & l4) << 2);
+          b5 = (l5 & -4) + ((Number(!(x[o5 + I[b5]] <= N[(b5 >> 1) + 1])) & l5) << 2);
+          b6 = (l6 & -4) + ((Number(!(x[o6 + I[b6]] <= N[(b6 >> 1) + 1])) & l6) << 2);
+          b7 = (l7 & -4) + ((Number(!(x[o7 + I[b7]] <= N[(b7 >> 1) + 1])) & l7) << 2);
+        }
+        total[r] += N[(b0 >> 1) + 1];
+        total[r + 1] += N[(b1 >> 1) + 1];
+        total[r + 2] += N[(b2 >> 1) + 1];
+        total[r + 3] += N[(b3 >> 1) + 1];
+        total[r + 4] += N[(b4 >> 1) + 1];
+        total[r + 5] += N[(b5 >> 1) + 1];
+        total[r + 6] += N[(b6 >> 1) + 1];
+        total[r + 7] += N[(b7 >> 1) + 1];
+      }
+      for (let r = nFull; r < nb; r++) {
+        const o = (s0 + r) * d;
+        let b = root;
+        for (let k = 0; k < D; k++) {
+          const l = I[b + 1];
+          b = (l & -4) + ((Number(!(x[o + I[b]] <= N[(b >> 1) + 1])) & l) << 2);
+        }
+        total[r] += N[(b >> 1) + 1];
+      }
+    }
+    for (let i = 0; i < nb; i++) res[s0 + i] = Math.pow(2, total[i] * scale);
+  }
+}
+
+/** `workerData` marker of the scoring worker (`iforest-predict-worker.ts`). */
+export const IFOREST_WORKER_KIND = 'ipqsec-iforest-predict';
+/** Smallest batch split across two threads (below it, start-up and copies cost more than they save). */
+export const IFOREST_PARALLEL_MIN_ROWS = 8192;
+/** Longest wait for the worker before this thread scores its rows itself (a stuck or dead worker). */
+const WORKER_TIMEOUT_MS = 30_000;
+
+let worker: Worker | null | undefined;
+let nextModelId = 0;
+/** The forest the worker holds (one at a time, so a long-lived process does not accumulate models there). */
+let sentForest: PackedForest | null = null;
+
+/** The shared scoring worker, started on first use; null when unavailable (TypeScript sources, one CPU). */
+function scoreWorker(): Worker | null {
+  if (worker !== undefined) return worker;
+  worker = null;
+  const file = new URL('./iforest-predict-worker.js', import.meta.url);
+  if (import.meta.url.endsWith('.ts') || availableParallelism() < 2 || !existsSync(fileURLToPath(file))) return null;
+  try {
+    const w = new Worker(file, { workerData: { kind: IFOREST_WORKER_KIND } });
+    sentForest = null;
+    w.unref();
+    const drop = (): void => {
+      if (worker === w) worker = null;
+    };
+    w.on('error', drop);
+    w.on('exit', drop);
+    worker = w;
+  } catch {
+    worker = null;
+  }
+  return worker;
+}
+
+/**
+ * {@link scorePacked} over rows `[0, n)`, with the second half on the scoring worker when `n ≥`
+ * {@link IFOREST_PARALLEL_MIN_ROWS} and a worker is available (compiled JavaScript only). Identical scores
+ * either way; blocks (Atomics.wait) until the worker is done, and scores the worker's rows here if it fails or
+ * times out (then stops using it). Measured on KDDTest+ (22,544 rows, 100 trees, ψ = 256) on the shared
+ * 2-core machine: 0.47-0.52 → 0.57-0.61 M rows/s wall (process CPU time per row up ~30 %: copies, contention).
+ */
+function scoreParallel(pf: PackedForest, x: Float64Array, d: number, n: number, res: Float64Array, total: Float64Array, scale: number): void {
+  const { nodes, fields, roots, depth } = pf;
+  const w = n >= IFOREST_PARALLEL_MIN_ROWS ? scoreWorker() : null;
+  if (w === null) {
+    scorePacked(nodes, fields, roots, depth, x, d, 0, n, res, total, scale);
+    return;
+  }
+  if (sentForest !== pf) {
+    sentForest = pf;
+    nextModelId++;
+    w.postMessage({ kind: 'model', id: nextModelId, nodes, roots, depth } satisfies IforestModelMessage);
+  }
+  const h = n >> 1;
+  const data = new SharedArrayBuffer((n - h) * d * 8);
+  new Float64Array(data).set(x.subarray(h * d, n * d));
+  const outSab = new SharedArrayBuffer((n - h) * 8);
+  const flagSab = new SharedArrayBuffer(4);
+  const flag = new Int32Array(flagSab);
+  w.postMessage({ kind: 'run', id: nextModelId, data, nCols: d, nRows: n - h, out: outSab, scale, flag: flagSab } satisfies IforestRunMessage);
+  scorePacked(nodes, fields, roots, depth, x, d, 0, h, res, total, scale);
+  Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
+  if (Atomics.load(flag, 0) === 1) res.set(new Float64Array(outSab), h);
+  else {
+    worker = null;
+    void w.terminate();
+    scorePacked(nodes, fields, roots, depth, x, d, h, n, res, total, scale);
   }
 }
 
