@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hasSklearn, ORACLE, python } from '../../test/sklearn-oracle.js';
 import { isIpqsecError } from '../core/errors.js';
 import { fromRows, matrix } from '../core/matrix.js';
 import { createRng } from '../core/rng.js';
@@ -8,22 +8,6 @@ import type { IsolationForestModel } from './iforest.js';
 import { averagePathLength, deserializeIsolationForest, trainIsolationForest } from './iforest.js';
 import { rocAuc } from './roc.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasSklearn = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-/** Suffix of oracle test names, so a skip says why in the report. */
-const ORACLE = hasSklearn ? '(scikit-learn oracle)' : '(SKIPPED: scikit-learn not installed for /usr/bin/python3; apt install python3-sklearn)';
-
-function python<T>(script: string, input: unknown): T {
-  const out = execFileSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
-  return JSON.parse(out) as T;
-}
 
 /** `n` standard Gaussian rows in `d` dimensions. */
 function gaussian(seed: number, n: number, d: number, sd = 1, mean = 0): Float64Array {

@@ -1,28 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { hasSklearn, ORACLE, python } from '../../test/sklearn-oracle.js';
 import { isIpqsecError } from '../core/errors.js';
 import { fromRows, matrix, type Matrix } from '../core/matrix.js';
 import { createRng } from '../core/rng.js';
 import type { LogisticModel } from './logistic.js';
 import { deserializeLogistic, trainLogistic } from './logistic.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasSklearn = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-/** Suffix of oracle test names, so a skip says why in the report. */
-const ORACLE = hasSklearn ? '(scikit-learn oracle)' : '(SKIPPED: scikit-learn not installed for /usr/bin/python3; apt install python3-sklearn)';
-
-/** Runs a Python script with JSON on stdin and parses its JSON stdout. */
-function python<T>(script: string, input: unknown): T {
-  const out = execFileSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
-  return JSON.parse(out) as T;
-}
 
 /** Synthetic problem: Gaussian features, labels drawn from a softmax of a random linear model. */
 function synthetic(seed: number, n: number, d: number, K: number): { X: Matrix; y: Int32Array } {

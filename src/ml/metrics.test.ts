@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hasSklearn, ORACLE, python } from '../../test/sklearn-oracle.js';
 import { createRng } from '../core/rng.js';
 import {
   binaryConfusion,
@@ -16,22 +16,6 @@ import {
   std,
 } from './metrics.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasSklearn = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-/** Suffix of oracle test names, so a skip says why in the report. */
-const ORACLE = hasSklearn ? '(scikit-learn oracle)' : '(SKIPPED: scikit-learn not installed for /usr/bin/python3; apt install python3-sklearn)';
-
-function python<T>(script: string, input: unknown): T {
-  const out = execFileSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
-  return JSON.parse(out) as T;
-}
 
 /** Brute-force Mann–Whitney AUC over all positive/negative pairs: the definition, O(P·N). */
 function pairwiseAuc(y: ArrayLike<number>, s: ArrayLike<number>): number {
