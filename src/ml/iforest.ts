@@ -16,13 +16,10 @@
  * The decision threshold is the `quantile` (default 0.95) of the training normal rows' scores (linear
  * interpolation, as numpy's default), so about 5 % of normal training rows are flagged.
  */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { IpqsecError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng, type Rng } from '../core/rng.js';
+import { HalfBatchWorker } from './_half-batch-worker.js';
 import { checkFeatures, type Classifier, type SerializedModel } from './classifier.js';
 import type { IforestModelMessage, IforestRunMessage } from './iforest-predict-worker.js';
 import type { TrainOptions } from './train-options.js';
@@ -377,35 +374,8 @@ export function scorePacked(
 export const IFOREST_WORKER_KIND = 'ipqsec-iforest-predict';
 /** Smallest batch split across two threads (below it, start-up and copies cost more than they save). */
 export const IFOREST_PARALLEL_MIN_ROWS = 8192;
-/** Longest wait for the worker before this thread scores its rows itself (a stuck or dead worker). */
-const WORKER_TIMEOUT_MS = 30_000;
 
-let worker: Worker | null | undefined;
-let nextModelId = 0;
-/** The forest the worker holds (one at a time, so a long-lived process does not accumulate models there). */
-let sentForest: PackedForest | null = null;
-
-/** The shared scoring worker, started on first use; null when unavailable (TypeScript sources, one CPU). */
-function scoreWorker(): Worker | null {
-  if (worker !== undefined) return worker;
-  worker = null;
-  const file = new URL('./iforest-predict-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts') || availableParallelism() < 2 || !existsSync(fileURLToPath(file))) return null;
-  try {
-    const w = new Worker(file, { workerData: { kind: IFOREST_WORKER_KIND } });
-    sentForest = null;
-    w.unref();
-    const drop = (): void => {
-      if (worker === w) worker = null;
-    };
-    w.on('error', drop);
-    w.on('exit', drop);
-    worker = w;
-  } catch {
-    worker = null;
-  }
-  return worker;
-}
+const halfBatch = new HalfBatchWorker<PackedForest>(new URL('./iforest-predict-worker.js', import.meta.url), IFOREST_WORKER_KIND);
 
 /**
  * {@link scorePacked} over rows `[0, n)`, with the second half on the scoring worker when `n ≥`
@@ -416,31 +386,22 @@ function scoreWorker(): Worker | null {
  */
 function scoreParallel(pf: PackedForest, x: Float64Array, d: number, n: number, res: Float64Array, total: Float64Array, scale: number): void {
   const { nodes, fields, roots, depth } = pf;
-  const w = n >= IFOREST_PARALLEL_MIN_ROWS ? scoreWorker() : null;
-  if (w === null) {
+  if (n < IFOREST_PARALLEL_MIN_ROWS || !halfBatch.available()) {
     scorePacked(nodes, fields, roots, depth, x, d, 0, n, res, total, scale);
     return;
-  }
-  if (sentForest !== pf) {
-    sentForest = pf;
-    nextModelId++;
-    w.postMessage({ kind: 'model', id: nextModelId, nodes, roots, depth } satisfies IforestModelMessage);
   }
   const h = n >> 1;
   const data = new SharedArrayBuffer((n - h) * d * 8);
   new Float64Array(data).set(x.subarray(h * d, n * d));
   const outSab = new SharedArrayBuffer((n - h) * 8);
-  const flagSab = new SharedArrayBuffer(4);
-  const flag = new Int32Array(flagSab);
-  w.postMessage({ kind: 'run', id: nextModelId, data, nCols: d, nRows: n - h, out: outSab, scale, flag: flagSab } satisfies IforestRunMessage);
-  scorePacked(nodes, fields, roots, depth, x, d, 0, h, res, total, scale);
-  Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
-  if (Atomics.load(flag, 0) === 1) res.set(new Float64Array(outSab), h);
-  else {
-    worker = null;
-    void w.terminate();
-    scorePacked(nodes, fields, roots, depth, x, d, h, n, res, total, scale);
-  }
+  const outcome = halfBatch.run(
+    pf,
+    (id) => ({ kind: 'model', id, nodes, roots, depth }) satisfies IforestModelMessage,
+    (id, flag) => ({ kind: 'run', id, data, nCols: d, nRows: n - h, out: outSab, scale, flag }) satisfies IforestRunMessage,
+    () => scorePacked(nodes, fields, roots, depth, x, d, 0, h, res, total, scale),
+  );
+  if (outcome === 'done') res.set(new Float64Array(outSab), h);
+  else scorePacked(nodes, fields, roots, depth, x, d, h, n, res, total, scale);
 }
 
 /** Grows isolation trees into preallocated flat arrays (a tree on ψ rows has at most 2ψ − 1 nodes). */

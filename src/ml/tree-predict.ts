@@ -22,11 +22,8 @@
  * rows while this thread does the first; each row is still summed by one thread in tree order. Measured:
  * 0.137 -> 0.19-0.25 M rows/s wall on the 2-core machine (CPU per row unchanged).
  */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Matrix } from '../core/matrix.js';
+import { HalfBatchWorker } from './_half-batch-worker.js';
 import type { TreeEnsemble } from './tree.js';
 import type { PredictModelMessage, PredictRunMessage } from './tree-predict-worker.js';
 
@@ -303,35 +300,8 @@ function addLeaf(out: Float64Array, o: number, lv: Float64Array, leaf: number, K
 export const PREDICT_WORKER_KIND = 'ipqsec-tree-predict';
 /** Smallest batch split across two threads (below it, start-up and copies cost more than they save). */
 export const PARALLEL_MIN_ROWS = 8192;
-/** Longest wait for the worker before this thread does its rows itself (a stuck or dead worker). */
-const WORKER_TIMEOUT_MS = 30_000;
 
-let worker: Worker | null | undefined;
-let nextModelId = 1;
-/** The ensemble the worker holds (it keeps one, so a long-lived process does not accumulate models there). */
-let sentModel: PackedEnsemble | null = null;
-
-/** The shared prediction worker, started on first use; null when unavailable (TypeScript sources, one CPU). */
-function predictWorker(): Worker | null {
-  if (worker !== undefined) return worker;
-  worker = null;
-  const file = new URL('./tree-predict-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts') || availableParallelism() < 2 || !existsSync(fileURLToPath(file))) return null;
-  try {
-    const w = new Worker(file, { workerData: { kind: PREDICT_WORKER_KIND } });
-    sentModel = null;
-    w.unref();
-    const drop = () => {
-      if (worker === w) worker = null;
-    };
-    w.on('error', drop);
-    w.on('exit', drop);
-    worker = w;
-  } catch {
-    worker = null;
-  }
-  return worker;
-}
+const halfBatch = new HalfBatchWorker<PackedEnsemble>(new URL('./tree-predict-worker.js', import.meta.url), PREDICT_WORKER_KIND);
 
 /**
  * {@link accumulatePacked} with the second half of the rows on the prediction worker when the batch has at
@@ -349,15 +319,9 @@ export function accumulatePackedParallel(
   t1: number,
 ): void {
   const n = X.nRows;
-  const w = n >= PARALLEL_MIN_ROWS ? predictWorker() : null;
-  if (w === null) {
+  if (n < PARALLEL_MIN_ROWS || !halfBatch.available()) {
     accumulatePacked(t, p, X, out, nCols, t0, t1);
     return;
-  }
-  if (sentModel !== p) {
-    sentModel = p;
-    nextModelId++;
-    w.postMessage({ kind: 'model', id: nextModelId, packed: p, leafValue: t.leafValue, nOutputs: t.nOutputs, nTrees: t.nTrees } satisfies PredictModelMessage);
   }
   const F = X.nCols;
   const h = n >> 1;
@@ -366,16 +330,12 @@ export function accumulatePackedParallel(
   const outSab = new SharedArrayBuffer((n - h) * nCols * 8);
   const outView = new Float64Array(outSab);
   outView.set(out.subarray(h * nCols, n * nCols));
-  const flagSab = new SharedArrayBuffer(4);
-  const flag = new Int32Array(flagSab);
-  w.postMessage({ kind: 'run', id: nextModelId, data, nCols: F, r0: 0, r1: n - h, out: outSab, outCols: nCols, t0, t1, flag: flagSab } satisfies PredictRunMessage);
-  accumulatePacked(t, p, { data: X.data.subarray(0, h * F), nRows: h, nCols: F }, out, nCols, t0, t1);
-  Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
-  if (Atomics.load(flag, 0) === 1) out.set(outView, h * nCols);
-  else {
-    // Worker failed or timed out: do its rows here, and stop using it.
-    worker = null;
-    void w.terminate();
-    accumulatePacked(t, p, { data: X.data.subarray(h * F, n * F), nRows: n - h, nCols: F }, out.subarray(h * nCols), nCols, t0, t1);
-  }
+  const outcome = halfBatch.run(
+    p,
+    (id) => ({ kind: 'model', id, packed: p, leafValue: t.leafValue, nOutputs: t.nOutputs, nTrees: t.nTrees }) satisfies PredictModelMessage,
+    (id, flag) => ({ kind: 'run', id, data, nCols: F, r0: 0, r1: n - h, out: outSab, outCols: nCols, t0, t1, flag }) satisfies PredictRunMessage,
+    () => accumulatePacked(t, p, { data: X.data.subarray(0, h * F), nRows: h, nCols: F }, out, nCols, t0, t1),
+  );
+  if (outcome === 'done') out.set(outView, h * nCols);
+  else accumulatePacked(t, p, { data: X.data.subarray(h * F, n * F), nRows: n - h, nCols: F }, out.subarray(h * nCols), nCols, t0, t1);
 }
