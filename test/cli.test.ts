@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readModelFile } from '../src/ml/model-file.js';
+import { loadBundle, predictTable } from '../src/pipeline/predict.js';
+import { readFeatureFile } from '../src/pipeline/read-features.js';
+import type { LoaderRecord } from '../src/pipeline/train.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -189,6 +193,25 @@ describe('ipqsec train / model info / predict', () => {
     const r = await run(['model', 'info', join(dir, 'cut.ipqm')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('IPQ-M001');
+  });
+});
+
+describe('prediction on two threads', () => {
+  it('the compiled CLI (second thread for >= 8,192 rows) scores exactly as in-process prediction (one thread)', async () => {
+    const big = join(dir, 'big.csv');
+    writeFileSync(big, syntheticCsv(12_000, 21));
+    const model = join(dir, 'hybrid.ipqm');
+    const t = await run(['train', '--dataset', 'csv', '--label-column', 'label', '--train', big, '--out', model, '--model', 'hybrid']);
+    expect(t.code, t.stderr).toBe(0);
+    const p = await run(['predict', '--model', model, '--data', big, '--format', 'ndjson']);
+    expect(p.code, p.stderr).toBe(0);
+    const cliAttack = p.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { proba: { attack: number } }).proba.attack);
+    // In-process: vitest runs the TypeScript sources, where no worker file exists, so everything runs here.
+    const bundle = await readModelFile(model);
+    const file = await readFeatureFile(big, bundle.featureSchema, bundle.training.loader as LoaderRecord);
+    const local = predictTable(loadBundle(bundle), file.table);
+    expect(cliAttack).toHaveLength(12_000);
+    for (let i = 0; i < 12_000; i++) expect(cliAttack[i]).toBe(Number(local.proba[2 * i + 1].toFixed(6)));
   });
 });
 
