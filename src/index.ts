@@ -1,0 +1,25 @@
+/**
+ * IPqSEC's public API (the `ipqsec` package): data set loading and preprocessing, the models, metrics, the model
+ * file, and the evaluation and training pipelines. The command line is `ipqsec` (src/cli/main.ts).
+ */
+export * from './data/index.js';
+export { ERROR_CATALOGUE, IpqsecError, isIpqsecError, type ErrorCode } from './core/errors.js';
+export { createRng, type Rng } from './core/rng.js';
+export { fromRows, matrix, type Matrix } from './core/matrix.js';
+export type { Classifier, ModelKind, SerializedModel, ProgressFn } from './ml/classifier.js';
+export type { TrainOptions } from './ml/train-options.js';
+export { MODEL_KINDS, deserializeModel, inputEncoding, parseModelKind, trainModel } from './ml/model-registry.js';
+export { trainGbdt, deserializeGbdt, GBDT_DEFAULTS, type GbdtParams } from './ml/gbdt.js';
+export { trainForest, deserializeForest, FOREST_DEFAULTS, type ForestParams } from './ml/forest.js';
+export { trainLogistic, deserializeLogistic, LOGISTIC_DEFAULTS, type LogisticParams } from './ml/logistic.js';
+export { trainIsolationForest, deserializeIsolationForest, IFOREST_DEFAULTS, type IsolationForestParams } from './ml/iforest.js';
+export { trainHybrid, deserializeHybrid, HYBRID_DEFAULTS, type HybridParams } from './ml/hybrid.js';
+export { HalfSpaceTrees, HST_DEFAULTS } from './ml/half-space-trees.js';
+export type { StreamingDetector } from './ml/streaming.js';
+export * from './ml/metrics.js';
+export { decodeModelBundle, encodeModelBundle, readModelFile, writeModelFile, describeModelBundle, type ModelBundle } from './ml/model-file.js';
+export { fitModel, scoreRows, type FitSpec, type FittedModel, type Target } from './pipeline/fit.js';
+export { evaluate, type EvaluationResult, type SplitSpec, type TuningSpec } from './pipeline/evaluate.js';
+export { tune, novelClassFolds, defaultCandidates, candidateGrid, type Candidate, type TuneResult } from './pipeline/tune.js';
+export { trainBundle } from './pipeline/train.js';
+export { loadBundle, predictTable } from './pipeline/predict.js';
