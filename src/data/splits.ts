@@ -6,6 +6,7 @@
  */
 import { IpqsecError } from '../core/errors.js';
 import { createRng, shuffleInPlace } from '../core/rng.js';
+import { compareByTime } from './_time-order.js';
 
 /** One split. */
 export interface Split {
@@ -117,16 +118,7 @@ export function stratifiedHoldout(y: Int32Array | Uint8Array, trainFraction: num
 export function timeOrder(time: Float64Array): Int32Array {
   const idx = Int32Array.from({ length: time.length }, (_, i) => i);
   // Int32Array.prototype.sort with a comparator is stable (ECMAScript 2019); the index tie-break makes it explicit.
-  idx.sort((a, b) => {
-    const ta = time[a];
-    const tb = time[b];
-    if (ta < tb) return -1;
-    if (ta > tb) return 1;
-    const na = Number.isNaN(ta);
-    const nb = Number.isNaN(tb);
-    if (na !== nb) return na ? 1 : -1;
-    return a - b;
-  });
+  idx.sort((a, b) => compareByTime(time, a, b));
   return idx;
 }
 

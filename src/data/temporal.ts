@@ -27,6 +27,7 @@
  */
 import { IpqsecError } from '../core/errors.js';
 import type { CategoricalColumn, Column, NumericColumn, Table } from './table.js';
+import { compareByTime } from './_time-order.js';
 
 /** Options of {@link addTemporalFeatures}. */
 export interface TemporalOptions {
@@ -162,17 +163,7 @@ export function addTemporalFeatures(table: Table, opts: TemporalOptions): Table 
 
   // Stable order by (device, time, file position).
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => {
-    if (dev[a] !== dev[b]) return dev[a] - dev[b];
-    const ta = time[a];
-    const tb = time[b];
-    if (ta < tb) return -1;
-    if (ta > tb) return 1;
-    const na = Number.isNaN(ta);
-    const nb = Number.isNaN(tb);
-    if (na !== nb) return na ? 1 : -1;
-    return a - b;
-  });
+  order.sort((a, b) => (dev[a] !== dev[b] ? dev[a] - dev[b] : compareByTime(time, a, b)));
   const isStart = (p: number): boolean => p === 0 || dev[order[p]] !== dev[order[p - 1]];
 
   const added: NumericColumn[] = [];

@@ -1,33 +1,18 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasSklearn } from '../../test/sklearn-oracle.js';
+import { accuracy, blobs } from '../../test/tree-fixtures.js';
 import { isIpqsecError } from '../core/errors.js';
 import { fromRows } from '../core/matrix.js';
-import type { Matrix } from '../core/matrix.js';
 import { createRng } from '../core/rng.js';
 import { deserializeForest, trainForest } from './forest.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const HAS_SKLEARN = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
 
-function accuracy(p: Int32Array, y: Int32Array): number {
-  let ok = 0;
-  for (let i = 0; i < y.length; i++) if (p[i] === y[i]) ok++;
-  return ok / y.length;
-}
 
-function blobs(n: number, F: number, K: number, sep: number, seed: number): { X: Matrix; y: Int32Array } {
-  const rng = createRng(seed);
-  const rows: number[][] = [];
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % K;
-    rows.push(Array.from({ length: F }, (_, f) => (f < 2 ? y[i] * sep : 0) + rng.normal()));
-  }
-  return { X: fromRows(rows), y };
-}
 
 describe('trainForest', () => {
   it('splits one informative feature between the two class clusters', async () => {
@@ -111,7 +96,7 @@ describe('trainForest', () => {
     await expect(trainForest(X, y, 2, { maxFeatures: 1.5 })).rejects.toSatisfy((e) => isIpqsecError(e, 'IPQ-M006'));
   });
 
-  it.skipIf(!HAS_SKLEARN)('accuracy is close to scikit-learn RandomForestClassifier on make_classification data', async () => {
+  it.skipIf(!hasSklearn)('accuracy is close to scikit-learn RandomForestClassifier on make_classification data', async () => {
     const py = `
 import json
 from sklearn.datasets import make_classification

@@ -1,7 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasSklearn } from '../../test/sklearn-oracle.js';
+import { accuracy, blobs } from '../../test/tree-fixtures.js';
 import { isIpqsecError } from '../core/errors.js';
 import { fromRows } from '../core/matrix.js';
 import type { Matrix } from '../core/matrix.js';
@@ -10,7 +12,6 @@ import { deserializeGbdt, trainGbdt } from './gbdt.js';
 
 const DATA = process.env.IPQSEC_DATA ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
 const NSL = join(DATA, 'nsl-kdd');
-const HAS_SKLEARN = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
 
 /** NSL-KDD parsed minimally: categoricals (columns 2–4) → ordinal codes by first appearance; y = attack. */
 function loadNsl(file: string, codes: Map<string, number>[]): { X: Matrix; y: Int32Array } {
@@ -31,23 +32,7 @@ function loadNsl(file: string, codes: Map<string, number>[]): { X: Matrix; y: In
   return { X: { data, nRows: lines.length, nCols: 41 }, y };
 }
 
-function accuracy(p: Int32Array, y: Int32Array): number {
-  let ok = 0;
-  for (let i = 0; i < y.length; i++) if (p[i] === y[i]) ok++;
-  return ok / y.length;
-}
 
-/** Two Gaussian-ish blobs per class on `F` features (class k centred at k · sep). */
-function blobs(n: number, F: number, K: number, sep: number, seed: number): { X: Matrix; y: Int32Array } {
-  const rng = createRng(seed);
-  const rows: number[][] = [];
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % K;
-    rows.push(Array.from({ length: F }, (_, f) => (f < 2 ? y[i] * sep : 0) + rng.normal()));
-  }
-  return { X: fromRows(rows), y };
-}
 
 describe('trainGbdt on hand-checkable problems', () => {
   it('a stump on one informative feature puts its threshold between the two class clusters', async () => {
@@ -193,7 +178,7 @@ describe('trainGbdt mechanics', () => {
 });
 
 describe('trainGbdt vs scikit-learn', () => {
-  it.skipIf(!HAS_SKLEARN)('matches HistGradientBoostingClassifier accuracy and AUC on make_classification data', async () => {
+  it.skipIf(!hasSklearn)('matches HistGradientBoostingClassifier accuracy and AUC on make_classification data', async () => {
     const py = `
 import json, numpy as np
 from sklearn.datasets import make_classification
