@@ -119,17 +119,9 @@ export function smote(X: Matrix, y: Int32Array, opts: SmoteOptions): SmoteResult
           if (Number.isFinite(diff)) dist += diff * diff;
         }
         // Insertion into the sorted top-k list.
-        if (found < k) {
-          let p = found++;
-          while (p > 0 && nnDist[p - 1] > dist) {
-            nnDist[p] = nnDist[p - 1];
-            nnIdx[p] = nnIdx[p - 1];
-            p--;
-          }
-          nnDist[p] = dist;
-          nnIdx[p] = r;
-        } else if (dist < nnDist[k - 1]) {
-          let p = k - 1;
+        // A free slot while fewer than k are found, else the last slot if `dist` beats it; then shift into place.
+        let p = found < k ? found++ : dist < nnDist[k - 1] ? k - 1 : -1;
+        if (p >= 0) {
           while (p > 0 && nnDist[p - 1] > dist) {
             nnDist[p] = nnDist[p - 1];
             nnIdx[p] = nnIdx[p - 1];

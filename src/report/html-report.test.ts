@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { balancedTags } from '../../test/balanced-tags.js';
 import { REPORT_CSP, renderEvaluationReport } from './html-report.js';
 import type { EvaluationReportInput } from './html-report.js';
 
@@ -11,29 +12,6 @@ const ALLOWED = new Set([
   'svg', 'rect', 'line', 'text', 'path', 'g', 'clipPath',
 ]);
 
-/** Checks tags are balanced and nothing but tags holds `<`/`>` (the style block is cut out first). */
-function balancedTags(markup: string): string[] {
-  const names: string[] = [];
-  const stack: string[] = [];
-  const body = markup.replace(/<style>[^<]*<\/style>/, '<style></style>');
-  const tagRe = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<>]*")*)\s*(\/?)>|<!DOCTYPE html>/g;
-  let last = 0;
-  for (let m = tagRe.exec(body); m !== null; m = tagRe.exec(body)) {
-    expect(body.slice(last, m.index), `text before ${m[0]}`).not.toMatch(/[<>]/);
-    last = tagRe.lastIndex;
-    if (m[2] === undefined) continue;
-    const [, closing, name, , selfClosing] = m;
-    if (closing === '/') {
-      expect(stack.pop(), `closing </${name}>`).toBe(name);
-    } else {
-      names.push(name);
-      if (selfClosing !== '/' && !VOID_ELEMENTS.includes(name)) stack.push(name);
-    }
-  }
-  expect(body.slice(last)).not.toMatch(/[<>]/);
-  expect(stack).toEqual([]);
-  return names;
-}
 
 const count = (s: string, sub: string): number => s.split(sub).length - 1;
 
@@ -68,7 +46,7 @@ describe('renderEvaluationReport', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|\bhref=|@import|\bon\w+=/i);
     // The only url() references are to clip paths defined in the same page.
     for (const m of html.matchAll(/url\(([^)]*)\)/g)) expect(m[1]).toMatch(/^#clip-/);
-    const names = balancedTags(html);
+    const names = balancedTags(html, VOID_ELEMENTS);
     for (const n of names) expect(ALLOWED.has(n), n).toBe(true);
   });
 
@@ -144,7 +122,7 @@ describe('renderEvaluationReport', () => {
     expect(html).not.toMatch(/<script|<img|<svg onload|<\/style><script/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('&quot;&gt;&lt;img onerror=alert(1) src=x&gt;');
-    const names = balancedTags(html);
+    const names = balancedTags(html, VOID_ELEMENTS);
     for (const n of names) expect(ALLOWED.has(n), n).toBe(true);
     expect(count(html, '<svg')).toBe(4);
   });
@@ -164,7 +142,7 @@ describe('renderEvaluationReport', () => {
             perClass: labels.map((label) => ({ label, recall: 0.5, precision: 0.5, f1: 0.5, support: 10 })),
             featureImportance, notes: [title],
           });
-          for (const n of balancedTags(html)) expect(ALLOWED.has(n), n).toBe(true);
+          for (const n of balancedTags(html, VOID_ELEMENTS)) expect(ALLOWED.has(n), n).toBe(true);
         },
       ),
       { numRuns: 60 },

@@ -1,32 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { balancedTags } from '../../test/balanced-tags.js';
 import { escapeXml, heatmapGrid, horizontalBars, lineChart, truncate } from './svg-charts.js';
 
-/**
- * Checks that `markup` is a balanced tree of elements: every start tag is closed in order, self-closing tags
- * stand alone, and no raw `<` or `>` appears outside tags. Returns the element names seen.
- */
-function balancedTags(markup: string, voids: readonly string[] = []): string[] {
-  const names: string[] = [];
-  const stack: string[] = [];
-  const tagRe = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<>]*")*)\s*(\/?)>|<!DOCTYPE html>/g;
-  let last = 0;
-  for (let m = tagRe.exec(markup); m !== null; m = tagRe.exec(markup)) {
-    expect(markup.slice(last, m.index), `text before ${m[0]}`).not.toMatch(/[<>]/);
-    last = tagRe.lastIndex;
-    if (m[2] === undefined) continue;
-    const [, closing, name, , selfClosing] = m;
-    if (closing === '/') {
-      expect(stack.pop(), `closing </${name}>`).toBe(name);
-    } else {
-      names.push(name);
-      if (selfClosing !== '/' && !voids.includes(name)) stack.push(name);
-    }
-  }
-  expect(markup.slice(last)).not.toMatch(/[<>]/);
-  expect(stack).toEqual([]);
-  return names;
-}
 
 const INJECTIONS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "' onload='x", '&amp;<&>'];
 
