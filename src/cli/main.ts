@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ERROR_CATALOGUE, errorCatalogueMarkdown, isIpqsecError, type ErrorCode } from '../core/errors.js';
 import { datasetsCommand } from './datasets-command.js';
+import { demoCommand } from './demo-command.js';
+import { serveCommand } from './serve-command.js';
+import { simulateCommand } from './simulate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { modelCommand } from './model-command.js';
 import { predictCommand } from './predict-command.js';
@@ -22,6 +25,9 @@ export function buildProgram(): Command {
     .description('IPqSEC: ML intrusion detection for IoT devices, robot fleets and edge networks')
     .version('0.1.0')
     .showHelpAfterError();
+  program.addCommand(demoCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(simulateCommand());
   program.addCommand(startCommand());
   program.addCommand(trainCommand());
   program.addCommand(evaluateCommand());

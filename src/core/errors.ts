@@ -52,8 +52,24 @@ export const ERROR_CATALOGUE = {
   'IPQ-M009': { kind: 'state', title: 'model file not found or unreadable', hint: 'Check the path given to --model; train one with `ipqsec train`.', exitCode: 3 },
   // Command line: IPQ-C*
   'IPQ-C001': { kind: 'input', title: 'invalid command-line option', hint: 'See `ipqsec <command> --help`.', exitCode: 2 },
+  // Events and the ingest API: IPQ-E*
+  'IPQ-E001': { kind: 'input', title: 'event fails its schema', hint: 'Fix the fields named in the error (each with the event\'s index in the batch); nothing of the batch was stored.', exitCode: 2 },
+  'IPQ-E002': { kind: 'input', title: 'batch or body too large', hint: 'Send at most 10,000 events and 16 MiB per request; split larger batches.', exitCode: 2 },
+  'IPQ-E003': { kind: 'input', title: 'body is not valid JSON or NDJSON', hint: 'Send a JSON array of events, or one JSON event per line with Content-Type application/x-ndjson.', exitCode: 2 },
+  'IPQ-E004': { kind: 'input', title: 'invalid request parameter or field', hint: 'Check the query, path and body fields named in the error against the OpenAPI description at /docs.', exitCode: 2 },
+  'IPQ-E005': { kind: 'input', title: 'resource not found', hint: 'Check the id; list the collection to see what exists.', exitCode: 2 },
+  'IPQ-E006': { kind: 'input', title: 'MQTT topic or payload invalid', hint: 'Publish to ipqsec/<site>/<device>/<kind> a JSON event (or array of events) of that kind.', exitCode: 2 },
+  // Authentication: IPQ-A*
+  'IPQ-A001': { kind: 'input', title: 'missing or unknown API token', hint: 'Send `Authorization: Bearer <token>`; the admin token is printed at first start or set with IPQSEC_ADMIN_TOKEN.', exitCode: 4 },
+  'IPQ-A002': { kind: 'input', title: 'token lacks the required scope', hint: 'Use a token with the scope the route names (ingest, read or admin); an admin can create one with POST /api/v1/tokens.', exitCode: 4 },
+  // Service state and configuration: IPQ-S*
+  'IPQ-S001': { kind: 'state', title: 'store failure', hint: 'The database could not be opened, migrated or written; check --data-dir permissions and free disk space.', exitCode: 3 },
+  'IPQ-S002': { kind: 'input', title: 'invalid service configuration', hint: 'Check --host, --port, --mqtt, --data-dir and the IPQSEC_* environment variables.', exitCode: 2 },
+  'IPQ-S003': { kind: 'state', title: 'server unreachable or refused the request', hint: 'Check --server (or IPQSEC_SERVER) and --token (or IPQSEC_TOKEN); is `ipqsec serve` running?', exitCode: 3 },
+  'IPQ-S004': { kind: 'state', title: 'webhook delivery failed', hint: 'The webhook endpoint kept failing after every retry; check its URL and that it answers 2xx.', exitCode: 3 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
+  'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from {@link ERROR_CATALOGUE}. */

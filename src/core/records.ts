@@ -1,0 +1,124 @@
+/**
+ * Records the detection core produces and the store, API, stream and delivery share: scoring results, alerts,
+ * threat-memory entity states and allow/block list entries. Plain JSON-safe data (snake_case field names, as on
+ * the wire); times are epoch milliseconds (`*_ms`) or ISO strings where the robot-fleet log shape requires them.
+ */
+import type { EpochMs, EventType } from './events.js';
+
+/** Risk class of an event or device: Low below 0.4, Medium below 0.7, High from 0.7 (see {@link riskClassOf}). */
+export type RiskClass = 'Low' | 'Medium' | 'High';
+/** Alert severity (ECS `event.severity` uses 1..4 for these, in order). */
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+/** An allow or block list. */
+export type ListName = 'allow' | 'block';
+
+/** Risk thresholds of {@link riskClassOf}. */
+export const RISK_CLASS_THRESHOLDS = { medium: 0.4, high: 0.7 } as const;
+
+/** Maps a risk in [0, 1] to its class. */
+export function riskClassOf(risk: number): RiskClass {
+  return risk >= RISK_CLASS_THRESHOLDS.high ? 'High' : risk >= RISK_CLASS_THRESHOLDS.medium ? 'Medium' : 'Low';
+}
+
+/** A MITRE ATT&CK technique (Enterprise `T1046`, ICS `T0846`, sub-technique `T1110.001`). */
+export interface Technique {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Alert reasons the detectors emit (stable strings: they are shown to operators and matched by webhooks). */
+export const ALERT_REASONS = [
+  'Suspicious Port Access',
+  'Unusual Task Switch',
+  'Port Scan',
+  'Traffic Burst',
+  'ML Intrusion Score',
+  'Recurring Offender',
+  'Blocked Entity',
+  'Sensor Out Of Range',
+  'Sensor Spike',
+  'Sensor Drift',
+  'Sensor Stuck',
+  'Sensor High Risk',
+] as const;
+/** One of {@link ALERT_REASONS}. */
+export type AlertReason = (typeof ALERT_REASONS)[number];
+
+/**
+ * An alert: the robot-fleet log shape (`timestamp`, `ip`, `task`, `previous_task`, `ports_accessed`,
+ * `intrusion_detected`, `reasons`) plus identity, severity, risk and ATT&CK techniques. Fields that do not apply
+ * to the event kind are `null`.
+ */
+export interface Alert {
+  readonly id: string;
+  /** The event that raised it. */
+  readonly event_id: string;
+  readonly event_type: EventType;
+  /** Entity key (`ip:…`, `robot:…`, `sensor:…`), see `entityOf`. */
+  readonly entity: string;
+  /** Event time, ISO 8601 UTC. */
+  readonly timestamp: string;
+  readonly ts_ms: EpochMs;
+  readonly ip: string | null;
+  readonly task: string | null;
+  readonly previous_task: string | null;
+  readonly ports_accessed: readonly number[];
+  readonly intrusion_detected: true;
+  readonly reasons: readonly AlertReason[];
+  readonly severity: Severity;
+  /** Final risk of the event in [0, 1]. */
+  readonly risk: number;
+  readonly techniques: readonly Technique[];
+  readonly acked: boolean;
+  readonly acked_by: string | null;
+  readonly acked_at_ms: EpochMs | null;
+}
+
+/** The answer for one event of `POST /events` (one per event, in order). */
+export interface EventResult {
+  readonly id: string;
+  readonly risk: number;
+  readonly risk_class: RiskClass;
+  readonly alerts: readonly Pick<Alert, 'id' | 'severity' | 'reasons' | 'techniques'>[];
+}
+
+/** A stored event: the validated wire event plus scoring. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly type: EventType;
+  readonly entity: string;
+  readonly ts_ms: EpochMs;
+  readonly site: string | null;
+  readonly risk: number;
+  readonly risk_class: RiskClass;
+  /** The validated wire event (JSON object). */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Threat memory of one entity. `recurrence` counts suspicious events (risk at or above Medium) with
+ * exponential decay over time; `ewma_risk` is an exponentially weighted mean of event risks.
+ */
+export interface EntityState {
+  readonly entity: string;
+  readonly kind: 'ip' | 'robot' | 'sensor';
+  readonly first_seen_ms: EpochMs;
+  readonly last_seen_ms: EpochMs;
+  readonly events: number;
+  readonly alerts: number;
+  /** Decayed count of suspicious events, as of `last_seen_ms`. */
+  readonly recurrence: number;
+  readonly max_risk: number;
+  readonly ewma_risk: number;
+  /** Device risk class (sensors: from the sensor detectors; others: from `ewma_risk`). */
+  readonly risk_class: RiskClass;
+}
+
+/** An allow or block list entry. `source` is `manual` (an operator; always wins) or `auto` (a detector). */
+export interface ListEntry {
+  readonly list: ListName;
+  readonly entity: string;
+  readonly source: 'manual' | 'auto';
+  readonly reason: string;
+  readonly created_ms: EpochMs;
+}

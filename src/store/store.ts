@@ -1,0 +1,107 @@
+/**
+ * The store contract of the live service. SQLite (better-sqlite3, WAL) is the embedded default
+ * (`sqlite-store.ts`); a PostgreSQL implementation must pass the same contract suite (`store.case.ts`).
+ *
+ * Every method is async so that a networked database fits the same interface. Durability: when
+ * {@link Store.writeBatch} resolves, the batch is committed and survives a kill of the process.
+ */
+import type { EventType } from '../core/events.js';
+import type { Alert, EntityState, ListEntry, ListName, StoredEvent } from '../core/records.js';
+
+/** API token scopes. `admin` implies the other two. */
+export type Scope = 'ingest' | 'read' | 'admin';
+
+/** A stored API token; the secret itself is never stored, only its SHA-256 (hex). */
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly hash: string;
+  readonly scopes: readonly Scope[];
+  readonly created_ms: number;
+  readonly revoked: boolean;
+}
+
+/** One page of a list query; `next_cursor` is null on the last page. Cursors are opaque strings. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly next_cursor: string | null;
+}
+
+/** Filters of `GET /events`. Newest first. `limit` 1..1000. */
+export interface EventQuery {
+  readonly type?: EventType;
+  readonly entity?: string;
+  /** Only events with `ts_ms >= since_ms`. */
+  readonly since_ms?: number;
+  readonly min_risk?: number;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** Filters of `GET /alerts`. Newest first. */
+export interface AlertQuery {
+  readonly entity?: string;
+  readonly since_ms?: number;
+  readonly acked?: boolean;
+  readonly min_risk?: number;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** Filters of `GET /entities`. Most recently seen first. */
+export interface EntityQuery {
+  readonly kind?: EntityState['kind'];
+  readonly min_risk?: number;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** What one ingest commits, in one transaction. Events whose id already exists are ignored (idempotent retry). */
+export interface WriteBatch {
+  readonly events: readonly StoredEvent[];
+  readonly alerts: readonly Alert[];
+  /** Upserted by `entity`. */
+  readonly entities: readonly EntityState[];
+}
+
+/** Persistence of events, alerts, threat memory, lists, tokens and small state blobs. */
+export interface Store {
+  /** Applies pending schema migrations (idempotent). Throws IPQ-S001 when the database cannot be opened. */
+  migrate(): Promise<void>;
+  /** Commits a batch atomically. */
+  writeBatch(batch: WriteBatch): Promise<void>;
+
+  listEvents(q: EventQuery): Promise<Page<StoredEvent>>;
+  /** Number of stored events (for tests and health). */
+  countEvents(): Promise<number>;
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+
+  listAlerts(q: AlertQuery): Promise<Page<Alert>>;
+  getAlert(id: string): Promise<Alert | undefined>;
+  /** Marks an alert acknowledged; returns the updated alert or undefined when no such id. Idempotent. */
+  ackAlert(id: string, by: string, atMs: number): Promise<Alert | undefined>;
+
+  listEntities(q: EntityQuery): Promise<Page<EntityState>>;
+  getEntities(ids: readonly string[]): Promise<EntityState[]>;
+  /** The `limit` most recently seen entities (threat memory warm start). */
+  recentEntities(limit: number): Promise<EntityState[]>;
+
+  listEntries(list: ListName): Promise<ListEntry[]>;
+  /** Inserts or replaces the entry for (list, entity). */
+  putListEntry(entry: ListEntry): Promise<void>;
+  /** Returns true when an entry was removed. */
+  deleteListEntry(list: ListName, entity: string): Promise<boolean>;
+
+  createToken(t: TokenRecord): Promise<void>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Returns true when a token was revoked. */
+  revokeToken(id: string): Promise<boolean>;
+
+  /** Small JSON state (learned task-transition counts, service settings) by key. */
+  getState(key: string): Promise<unknown>;
+  setState(key: string, value: unknown): Promise<void>;
+
+  /** Flushes and closes; later calls reject. */
+  close(): Promise<void>;
+}
