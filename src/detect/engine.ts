@@ -14,7 +14,8 @@
  *     entity is on the block list (risk raised to at least `blockedRisk`); an entity on the allow list by an
  *     operator's (manual) entry raises no alerts (its events are still scored and remembered);
  *  6. the alert builder de-duplicates per (entity, reason) and maps reasons to ATT&CK techniques;
- *  7. threat memory and, for sensors, the device risk class and automatic list entries are updated.
+ *  7. threat memory and, for sensors, the device risk class (its turning High adds `Sensor High Risk`) and the
+ *     automatic list entries are updated.
  *
  * With `commit = false` (`POST /events/predict`) every step reads the state as it is and changes nothing, so
  * events of one predict batch do not see each other.
@@ -29,7 +30,7 @@ import { ListsState } from './lists.js';
 import { evaluateNetworkRules, NETWORK_RULE_DEFAULTS } from './network-rules.js';
 import { combineRisk, RISK_DEFAULTS, type RiskConfig } from './risk.js';
 import { SensorAnomalyDetector } from './sensor-anomaly.js';
-import { SensorRiskTracker } from './sensor-risk.js';
+import { SensorRiskTracker, type DeviceRisk } from './sensor-risk.js';
 import { DEFAULT_SUSPICIOUS_PORTS, suspiciousPortHits } from './suspicious-ports.js';
 import { TaskTransitionModel } from './task-transitions.js';
 import { ThreatMemory } from './threat-memory.js';
@@ -103,9 +104,8 @@ export interface BatchOutcome {
 interface RuleOutcome {
   rule: number;
   reasons: AlertReason[];
-  /** Sensor anomaly score for the device risk tracker. */
-  sensorScore?: number;
-  sensorOutOfRange?: boolean;
+  /** Sensors: the device's risk class after this reading. */
+  device?: DeviceRisk;
 }
 
 /** The detection engine; one instance per service. State is bounded by the component limits. */
@@ -204,7 +204,7 @@ export class DetectionEngine {
 
       let riskClass = riskClassOf(risk);
       if (e.type === 'sensor') {
-        const dev = this.sensorRisk.update(entity, r.sensorScore ?? 0, e.tsMs, commit, r.sensorOutOfRange === true);
+        const dev = r.device!;
         if (commit) {
           const changes = this.lists.autoUpdate(entity, dev.riskClass, this.sensorRisk.lowSinceMs(entity, e.tsMs), e.tsMs);
           for (const c of changes) listChanges.push(c);
@@ -259,11 +259,11 @@ export class DetectionEngine {
 
   private sensorRules(entity: string, e: SensorEvent, commit: boolean): RuleOutcome {
     const a = this.sensors.observe(entity, { kind: e.kind, value: e.value, unit: e.unit, tsMs: e.tsMs }, commit);
-    return {
-      rule: a.score,
-      reasons: [...a.reasons],
-      sensorScore: a.score,
-      sensorOutOfRange: a.reasons.includes('Sensor Out Of Range'),
-    };
+    const before = this.memory.get(entity)?.risk_class ?? 'Low';
+    const device = this.sensorRisk.update(entity, a.score, e.tsMs, commit, a.reasons.includes('Sensor Out Of Range'));
+    const reasons: AlertReason[] = [...a.reasons];
+    // The device's class turning High is an alert of its own (and puts it on the block list, see lists.ts).
+    if (device.riskClass === 'High' && before !== 'High') reasons.push('Sensor High Risk');
+    return { rule: a.score, reasons, device };
   }
 }
