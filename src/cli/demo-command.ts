@@ -56,13 +56,16 @@ export function demoCommand(): Command {
       const round = Math.max(20, Number(v.round));
       const speed = Math.max(0.01, Number(v.speed));
       const perSecond = SIM_DEFAULTS.flowsPerSecond + SIM_DEFAULTS.robots / 2 + SIM_DEFAULTS.sensors;
+      // One continuous simulated timeline: round r starts where round r−1 ended (detection runs on event time,
+      // so rounds that overlapped in time would look like traffic arriving out of order).
+      let startMs = Math.floor(Date.now() / 1000) * 1000;
       const sim = (async () => {
-        for (let r = 1; !stopping; r++) {
+        for (let r = 1; !stopping; r++, startMs += round * 1000) {
           try {
             const summary = await runSimulate(
               {
                 seed: r,
-                startMs: Math.floor(Date.now() / 1000) * 1000,
+                startMs,
                 durationS: round,
                 robots: SIM_DEFAULTS.robots,
                 sensors: SIM_DEFAULTS.sensors,

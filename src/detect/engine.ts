@@ -9,9 +9,10 @@
  *     robot rules (suspicious ports, unusual task switch), sensor detectors (range, spike, drift, stuck);
  *  3. ML risk for flows (probability of attack from the configured model, batch-scored once per batch);
  *  4. `final = clamp(α·ml + (1−α)·modulation(rule) + escalation(recurrence before this event))` (risk.ts);
- *  5. reasons gain `ML Intrusion Score` when ml ≥ `mlAlertAt`, `Recurring Offender` when the entity's recurrence
- *     before this event is ≥ `recurrenceAlertAt` and this event is itself suspicious, `Blocked Entity` when the
- *     entity is on the block list (risk raised to at least `blockedRisk`); an entity on the allow list by an
+ *  5. reasons gain `ML Intrusion Score` when ml ≥ `mlAlertAt`, `Recurring Offender` (sources and robots) when
+ *     the entity's recurrence before this event is ≥ `recurrenceAlertAt` and this event is itself suspicious;
+ *     any event of a block-listed entity has risk at least `blockedRisk`, and an operator's (manual) block adds
+ *     `Blocked Entity`; an entity on the allow list by an
  *     operator's (manual) entry raises no alerts (its events are still scored and remembered);
  *  6. the alert builder de-duplicates per (entity, reason) and maps reasons to ATT&CK techniques;
  *  7. threat memory and, for sensors, the device risk class (its turning High adds `Sensor High Risk`) and the
@@ -191,9 +192,13 @@ export class DetectionEngine {
       // The strongest single signal: what counts towards recurrence and `Recurring Offender`.
       const evidence = Math.max(r.rule, mlRisk ?? 0, risk);
       const suspiciousEvent = Math.max(r.rule, mlRisk ?? 0) >= cfg.suspiciousAt;
-      if (suspiciousEvent && recurrence >= cfg.recurrenceAlertAt) reasons.push('Recurring Offender');
-      if (this.lists.isBlocked(entity)) {
-        reasons.push('Blocked Entity');
+      // Sources and robots offend; a sensor's repeated anomalies are its device risk class instead.
+      if (e.type !== 'sensor' && suspiciousEvent && recurrence >= cfg.recurrenceAlertAt) reasons.push('Recurring Offender');
+      const block = this.lists.get('block', entity);
+      if (block !== undefined) {
+        // Every event of a blocked entity is High. An operator's block also alerts on each sighting (de-duplicated);
+        // an automatic one already alerted when it was made (`Sensor High Risk`), so it adds no alert of its own.
+        if (block.source === 'manual') reasons.push('Blocked Entity');
         risk = Math.max(risk, cfg.blockedRisk);
       }
       // Only an operator's allow entry silences alerts; an automatic one records a long clean history and is
