@@ -67,6 +67,7 @@ export const ERROR_CATALOGUE = {
   'IPQ-S002': { kind: 'input', title: 'invalid service configuration', hint: 'Check --host, --port, --mqtt, --data-dir and the IPQSEC_* environment variables.', exitCode: 2 },
   'IPQ-S003': { kind: 'state', title: 'server unreachable or refused the request', hint: 'Check --server (or IPQSEC_SERVER) and --token (or IPQSEC_TOKEN); is `ipqsec serve` running?', exitCode: 3 },
   'IPQ-S004': { kind: 'state', title: 'webhook delivery failed', hint: 'The webhook endpoint kept failing after every retry; check its URL and that it answers 2xx.', exitCode: 3 },
+  'IPQ-S005': { kind: 'state', title: 'service overloaded: ingest backlog full', hint: 'Retry after the Retry-After delay (HTTP 503); send smaller or fewer concurrent batches, or add capacity.', exitCode: 3 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
   'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },

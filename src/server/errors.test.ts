@@ -32,7 +32,9 @@ describe('status mapping', () => {
       ['IPQ-A001', 401],
       ['IPQ-A002', 403],
       ['IPQ-S001', 503],
+      ['IPQ-S005', 503],
       ['IPQ-X001', 500],
+      ['IPQ-X002', 500],
     ];
     for (const [code, status] of expected) expect(httpStatusOf(code), code).toBe(status);
   });

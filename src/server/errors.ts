@@ -63,6 +63,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'IPQ-S001': 503,
   'IPQ-S003': 502,
   'IPQ-S004': 502,
+  'IPQ-S005': 503,
 };
 
 /**
@@ -177,8 +178,9 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
   sendError(reply, status, body);
 }
 
-/** Sends an error body with its status (adds the Bearer challenge on 401). */
+/** Sends an error body with its status (adds the Bearer challenge on 401, `Retry-After: 1` when overloaded). */
 export function sendError(reply: FastifyReply, status: number, body: ErrorBody): void {
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="ipqsec"');
+  if (body.error.code === 'IPQ-S005') reply.header('retry-after', '1');
   reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -131,4 +131,23 @@ describe('Monitor with SQLite, scored against the simulator ground truth', () =>
     await m.close();
     await store.close();
   });
+
+  it('refuses batches beyond the backlog limit with IPQ-S005 and loses none it accepted', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    const engine = new DetectionEngine({}, { newId });
+    const m = await Monitor.open({ store, engine, maxBacklogEvents: 250 });
+    const batch = (k: number) =>
+      parseEvents(
+        Array.from({ length: 100 }, (_, i) => ({ type: 'sensor', id: `b${k}-${i}`, ts: 1_780_000_000 + k, site: 's', sensor_id: `t${i}`, kind: 'temperature', value: 20, unit: 'C' })),
+        newId,
+      );
+    const calls = Array.from({ length: 6 }, (_, k) => m.ingest(batch(k), { persist: true, source: 'http' }).then(() => 'ok', (e: unknown) => (e as { code?: string }).code));
+    expect(m.backlog).toBe(200); // the first two were admitted (100 + 100 ≤ 250); the third would make 300
+    const outcome = await Promise.all(calls);
+    expect(outcome).toEqual(['ok', 'ok', 'IPQ-S005', 'IPQ-S005', 'IPQ-S005', 'IPQ-S005']);
+    expect(await store.countEvents()).toBe(200);
+    expect(m.backlog).toBe(0);
+    await m.close();
+    await store.close();
+  });
 });

@@ -43,8 +43,12 @@ export interface MonitorOptions {
   readonly warmEntities?: number;
   /** Persist the learned task transitions every this many committed batches (and at close). */
   readonly saveTransitionsEvery?: number;
-  /** Most queued stream messages per subscriber call burst; subscribers must be fast (they queue themselves). */
-  readonly maxSubscribers?: number;
+  /**
+   * Admission control: most events queued for ingest (waiting behind the batch being scored and committed).
+   * A call that would exceed it is refused at once with IPQ-S005 (HTTP 503 with Retry-After), so that under
+   * overload the latency of accepted batches and the rest of the API stay bounded. Default 20,000.
+   */
+  readonly maxBacklogEvents?: number;
 }
 
 /** The service; create with {@link Monitor.open}. */
@@ -52,6 +56,7 @@ export class Monitor implements MonitorPort {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly subscribers = new Set<(m: StreamMessage) => void>();
   private batchesSinceSave = 0;
+  private queuedEvents = 0;
   private closed = false;
 
   private constructor(private readonly opts: MonitorOptions) {}
@@ -71,8 +76,20 @@ export class Monitor implements MonitorPort {
     return this.opts.engine;
   }
 
+  /** Events queued for ingest, the batch in progress included. */
+  get backlog(): number {
+    return this.queuedEvents;
+  }
+
   ingest(events: readonly IngestEvent[], o: { readonly persist: boolean; readonly source: IngestSource }): Promise<EventResult[]> {
-    const run = this.chain.then(() => this.ingestNow(events, o));
+    const max = this.opts.maxBacklogEvents ?? 20_000;
+    if (this.queuedEvents > 0 && this.queuedEvents + events.length > max) {
+      return Promise.reject(new IpqsecError('IPQ-S005', `${this.queuedEvents} events are waiting (limit ${max})`, { details: { backlog: this.queuedEvents, limit: max } }));
+    }
+    this.queuedEvents += events.length;
+    const run = this.chain.then(() => this.ingestNow(events, o)).finally(() => {
+      this.queuedEvents -= events.length;
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }

@@ -199,9 +199,28 @@ const m0001Initial: Migration = {
   },
 };
 
+/**
+ * `0002_drop_low_selectivity_indexes`: drops `events_type_ts` and `entities_kind_seen`. Every ingest batch writes
+ * each of its events and up to one entity row per event, and every index is one more random B-tree insert per row
+ * (bench:ingest profile, 2026-11-21: the commit was 60 % of the ingest thread). An event type or entity kind
+ * holds about a third of the rows, so those filters page through the time indexes (`events_ts`,
+ * `entities_seen`) about as fast, still with no sort.
+ */
+const m0002DropLowSelectivityIndexes: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropIndex('events_type_ts').ifExists().execute();
+    await db.schema.dropIndex('entities_kind_seen').ifExists().execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex('events_type_ts').on('events').columns(['type', 'ts_ms', 'id']).execute();
+    await db.schema.createIndex('entities_kind_seen').on('entities').columns(['kind', 'last_seen_ms', 'entity']).execute();
+  },
+};
+
 /** Every migration by name; the names sort in the order they must run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001Initial,
+  '0002_drop_low_selectivity_indexes': m0002DropLowSelectivityIndexes,
 };
 
 /** The in-code {@link MigrationProvider} for Kysely's `Migrator`. */
