@@ -23,3 +23,16 @@ export { evaluate, type EvaluationResult, type SplitSpec, type TuningSpec } from
 export { tune, novelClassFolds, defaultCandidates, candidateGrid, type Candidate, type TuneResult } from './pipeline/tune.js';
 export { trainBundle } from './pipeline/train.js';
 export { loadBundle, predictTable } from './pipeline/predict.js';
+// The live service: events, detection, store, simulator, HTTP app (issue 3).
+export { eventSchema, parseEvents, entityOf, MAX_EVENTS_PER_BATCH, type EventInput, type IngestEvent } from './core/events.js';
+export type { Alert, EventResult, EntityState, ListEntry, RiskClass, StoredEvent } from './core/records.js';
+export { DetectionEngine, ENGINE_DEFAULTS, type EngineConfig, type FlowScorer, type ScoredEvent } from './detect/engine.js';
+export { combineRisk, sineModulation, RISK_DEFAULTS, type RiskConfig } from './detect/risk.js';
+export { techniquesFor, ALL_MAPPED_TECHNIQUES } from './detect/attack-mapping.js';
+export { openSqliteStore, type Store } from './store/index.js';
+export { Monitor } from './service/monitor.js';
+export { ModelFlowScorer, trainFlowModel } from './service/flow-model.js';
+export { createMetrics } from './service/metrics.js';
+export { buildApp } from './server/app.js';
+export { simulate, scoreRun, type GroundTruth } from './sim/index.js';
+export { verifyWebhookSignature } from './delivery/webhook.js';

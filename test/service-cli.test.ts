@@ -4,13 +4,15 @@
  * shutdown on SIGINT and persistence across a restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyWebhookSignature } from '../src/delivery/webhook.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -133,6 +135,70 @@ describe.skipIf(!built)('ipqsec serve', () => {
       blocker.close();
     }
   }, 60_000);
+});
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    sock.setTimeout(1000);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+    sock.once('timeout', () => {
+      sock.destroy();
+      resolve(false);
+    });
+  });
+}
+const mosquitto = built && (await reachable('127.0.0.1', 1883));
+if (built && !mosquitto) console.warn('skipping the external-broker service test: no MQTT broker on 127.0.0.1:1883');
+
+describe.skipIf(!mosquitto)('ipqsec serve --mqtt (the Mosquitto on 127.0.0.1:1883) with a webhook and the ECS alert log', () => {
+  it('ingests from the external broker and delivers the alert signed to the webhook and to the alert log', async () => {
+    const secret = 'webhook-test-secret';
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const hook = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
+    const dir = tempDir();
+    const log = join(dir, 'alerts.ndjson');
+    const s = await start(['serve', '--data-dir', dir, '--port', '0', '--mqtt', 'mqtt://127.0.0.1:1883', '--model', 'none', '--webhook', hookUrl, '--webhook-secret', secret, '--alert-log', log]);
+    try {
+      const site = `svc-test-${process.pid}-${Date.now()}`;
+      const client = await connectAsync('mqtt://127.0.0.1:1883', { reconnectPeriod: 0 });
+      // The service subscribes right after its banner; publish until the event is stored.
+      const report = { type: 'robot', id: `ext-${site}`, timestamp: '2026-11-21T11:00:00Z', ip: '10.20.0.8', task: 'idle', ports_accessed: [6667] };
+      await poll(async () => {
+        await client.publishAsync(`ipqsec/${site}/robot-ext/robot`, JSON.stringify(report), { qos: 1 });
+        const r = (await (await fetch(`${s.url}/api/v1/events?entity=robot%3Arobot-ext`, { headers: auth })).json()) as { items: unknown[] };
+        return r.items.length > 0 ? true : undefined;
+      });
+      await client.endAsync();
+      const delivery = await poll(async () => received[0]);
+      const ts = delivery.headers['x-ipqsec-timestamp'] as string;
+      expect(verifyWebhookSignature(secret, ts, delivery.body, delivery.headers['x-ipqsec-signature'] as string)).toBe(true);
+      const alert = JSON.parse(delivery.body) as { event_id: string; reasons: string[]; techniques: { id: string }[]; site?: string };
+      expect(alert.event_id).toBe(`ext-${site}`);
+      expect(alert.reasons).toEqual(['Suspicious Port Access']);
+      expect(alert.techniques.map((t) => t.id)).toEqual(['T1071', 'T0869']); // IRC port 6667 on a robot
+      s.child.kill('SIGINT');
+      expect(await s.exit).toBe(0);
+      const ecs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(ecs.some((d) => (d.event as { id?: string } | undefined)?.id !== undefined && JSON.stringify(d).includes(`ext-${site}`))).toBe(true);
+    } finally {
+      hook.close();
+      s.child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
 
 describe.skipIf(!built)('ipqsec demo', () => {

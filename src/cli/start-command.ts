@@ -1,6 +1,6 @@
 /**
- * `ipqsec start` (what `npm start` runs): until the live service exists, the main job is the evaluation of the
- * default model on every standard data set found under IPQSEC_DATA, with how to get the ones that are absent.
+ * `ipqsec start`: the ML engine's evaluation of our best model on every standard data set found under
+ * IPQSEC_DATA, with how to get the ones that are absent. (`npm start` runs `ipqsec demo`, the live service.)
  */
 import { Command } from 'commander';
 import { dataDir, downloadInstructions } from '../data/datasets.js';
@@ -11,7 +11,7 @@ import { fmt, textTable } from './format.js';
 /** Builds the `start` command. */
 export function startCommand(): Command {
   return new Command('start')
-    .description('evaluate our best model on every standard data set under IPQSEC_DATA (the main job for now)')
+    .description('evaluate our best model on every standard data set under IPQSEC_DATA')
     .option('--model <kind>', 'gbdt | forest | logistic | iforest | hybrid (default: the best setting per data set)')
     .option('--json', 'print one JSON line per data set')
     .action(async (v: { model?: string; json?: boolean }) => {
