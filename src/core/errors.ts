@@ -125,9 +125,15 @@ function formatMessage(code: ErrorCode, detail: string, loc: ErrorLocation | und
   return `${prefix}${ERROR_CATALOGUE[code].title}: ${detail}`;
 }
 
-/** True when `e` is an {@link IpqsecError}, optionally with the given code. */
+/**
+ * True when `e` is an {@link IpqsecError}, optionally with the given code. Recognises one made by another copy of
+ * this module too (same name and a catalogue code), as when the compiled package and the sources meet in a test.
+ */
 export function isIpqsecError(e: unknown, code?: ErrorCode): e is IpqsecError {
-  return e instanceof IpqsecError && (code === undefined || e.code === code);
+  const ours =
+    e instanceof IpqsecError ||
+    (e instanceof Error && e.name === 'IpqsecError' && typeof (e as { code?: unknown }).code === 'string' && Object.hasOwn(ERROR_CATALOGUE, (e as unknown as { code: string }).code));
+  return ours && (code === undefined || (e as IpqsecError).code === code);
 }
 
 /** The catalogue as a Markdown table (the source of `docs/errors.md`). */

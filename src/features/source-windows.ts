@@ -105,11 +105,15 @@ class SourceRing {
   newest = Number.NEGATIVE_INFINITY;
 
   constructor(slots: number) {
-    this.ts = new Float64Array(slots);
-    this.pkts = new Float64Array(slots);
-    this.bytes = new Float64Array(slots);
-    this.port = new Uint16Array(slots);
-    this.hostHash = new Int32Array(slots);
+    // One ArrayBuffer for the five numeric columns (8+8+8+4+2 bytes per slot, each view aligned to its element
+    // size): five separate buffers cost about 450 bytes more per source (buffer objects and allocations), 45 MB
+    // at 100,000 sources (bench:ingest RSS target).
+    const buf = new ArrayBuffer(slots * 30);
+    this.ts = new Float64Array(buf, 0, slots);
+    this.pkts = new Float64Array(buf, slots * 8, slots);
+    this.bytes = new Float64Array(buf, slots * 16, slots);
+    this.hostHash = new Int32Array(buf, slots * 24, slots);
+    this.port = new Uint16Array(buf, slots * 28, slots);
     this.host = new Array<string>(slots).fill('');
     this.svc = new Array<string | undefined>(slots).fill(undefined);
   }

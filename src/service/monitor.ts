@@ -57,6 +57,7 @@ export class Monitor implements MonitorPort {
   private readonly subscribers = new Set<(m: StreamMessage) => void>();
   private batchesSinceSave = 0;
   private queuedEvents = 0;
+  private lastCommit: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   private constructor(private readonly opts: MonitorOptions) {}
@@ -87,14 +88,19 @@ export class Monitor implements MonitorPort {
       return Promise.reject(new IpqsecError('IPQ-S005', `${this.queuedEvents} events are waiting (limit ${max})`, { details: { backlog: this.queuedEvents, limit: max } }));
     }
     this.queuedEvents += events.length;
-    const run = this.chain.then(() => this.ingestNow(events, o)).finally(() => {
+    // Scoring is serial (the chain); the commit is not part of the chain, so the next batch is scored while this
+    // one commits (on the store's writer thread). Commits complete in submission order.
+    const scored = this.chain.then(() => this.scoreNow(events, o));
+    this.chain = scored.catch(() => undefined);
+    const run = scored.then((step) => step()).finally(() => {
       this.queuedEvents -= events.length;
     });
-    this.chain = run.catch(() => undefined);
+    this.lastCommit = run.catch(() => undefined);
     return run;
   }
 
-  private async ingestNow(events: readonly IngestEvent[], o: { readonly persist: boolean; readonly source: IngestSource }): Promise<EventResult[]> {
+  /** Scores a batch and starts its commit; returns the step that waits for the commit and answers. */
+  private async scoreNow(events: readonly IngestEvent[], o: { readonly persist: boolean; readonly source: IngestSource }): Promise<() => Promise<EventResult[]>> {
     if (this.closed) throw new IpqsecError('IPQ-S001', 'the service is shutting down');
     const t0 = process.hrtime.bigint();
     const { store, engine } = this.opts;
@@ -111,21 +117,26 @@ export class Monitor implements MonitorPort {
     const out = engine.scoreBatch(events, o.persist);
     const alerts: Alert[] = [];
     for (const s of out.scored) if (s.alert !== null) alerts.push(s.alert);
-    if (o.persist) {
-      await store.writeBatch({ events: out.scored.map((s) => s.stored), alerts, entities: out.entities });
-      for (const c of out.listChanges) await applyListChange(store, c);
-      if (++this.batchesSinceSave >= (this.opts.saveTransitionsEvery ?? 50)) await this.saveTransitions();
-      this.publish(out.scored, alerts);
-    }
+    const commit = o.persist ? store.writeBatch({ events: out.scored.map((s) => s.stored), alerts, entities: out.entities }) : undefined;
+    // A rejected commit is handled by the step below; never let it count as unhandled meanwhile.
+    commit?.catch(() => undefined);
     const results: EventResult[] = out.scored.map((s) => ({
       id: s.event.id,
       risk: round6(s.risk),
       risk_class: s.riskClass,
       alerts: s.alert === null ? [] : [{ id: s.alert.id, severity: s.alert.severity, reasons: s.alert.reasons, techniques: s.alert.techniques }],
     }));
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    this.opts.hooks?.onBatch?.({ source: o.source, persist: o.persist, events, alerts, seconds });
-    return results;
+    return async () => {
+      if (commit !== undefined) {
+        await commit;
+        for (const c of out.listChanges) await applyListChange(store, c);
+        if (++this.batchesSinceSave >= (this.opts.saveTransitionsEvery ?? 50)) await this.saveTransitions();
+        this.publish(out.scored, alerts);
+      }
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      this.opts.hooks?.onBatch?.({ source: o.source, persist: o.persist, events, alerts, seconds });
+      return results;
+    };
   }
 
   private publish(scored: ReturnType<DetectionEngine['scoreBatch']>['scored'], alerts: readonly Alert[]): void {
@@ -190,6 +201,7 @@ export class Monitor implements MonitorPort {
   async close(): Promise<void> {
     await this.serial(async () => {
       this.closed = true;
+      await this.lastCommit;
       await this.saveTransitions();
     });
     for (const s of this.opts.sinks ?? []) await s.close();
