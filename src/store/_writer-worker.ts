@@ -13,14 +13,14 @@ const db = new Database(path, { timeout: busyTimeoutMs });
 applyPragmas(db, busyTimeoutMs);
 db.pragma('cache_size = -16384');
 const commit = createBatchWriter(db);
-parentPort!.on('message', (m: { seq: number; batch: WriteBatch } | 'close') => {
+parentPort!.on('message', (m: { seq: number; json: string } | 'close') => {
   if (m === 'close') {
     db.close();
     parentPort!.postMessage({ closed: true });
     return;
   }
   try {
-    commit(m.batch);
+    commit(JSON.parse(m.json) as WriteBatch);
     parentPort!.postMessage({ seq: m.seq });
   } catch (e) {
     parentPort!.postMessage({ seq: m.seq, error: e instanceof Error ? e.message : String(e) });
