@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isIpqsecError } from '../core/errors.js';
 import { entityOf, eventTimeMs, type EventInput } from '../core/events.js';
 import { simulate } from '../sim/index.js';
-import { mqttTopicOf, parseSimulateOptions, runSimulate, simulateCommand, summaryText, type SimulateIo, type SimulateRunOptions } from './simulate-command.js';
+import { mqttTopicOf, parseSimulateOptions, runSimulate, simulateCommand, startAfterServer, summaryText, type SimulateIo, type SimulateRunOptions } from './simulate-command.js';
+import { createTestApp } from '../server/_test-deps.js';
 
 const START = Date.UTC(2025, 7, 1, 8, 0, 0);
 const SIM = { seed: 5, startMs: START, durationS: 40, robots: 5, sensors: 5, flowsPerSecond: 10 } as const;
@@ -263,5 +264,24 @@ describe('simulateCommand', () => {
     expect(summary.truth).toBe(truthFile);
     expect(JSON.parse(await readFile(truthFile, 'utf8'))).toEqual(expected.truth);
     expect(summary.scores.length).toBeGreaterThan(1);
+  });
+});
+
+describe('startAfterServer (against the real API, through inject)', () => {
+  it('starts after the newest stored event when that is later than now, and at now otherwise', async () => {
+    const { app, admin } = await createTestApp();
+    const fetchViaInject = (async (url: string | URL, init?: RequestInit) => {
+      const r = await app.inject({ method: 'GET', url: String(url).replace('http://server', ''), headers: (init?.headers ?? {}) as Record<string, string> });
+      return new Response(r.body, { status: r.statusCode, headers: { 'content-type': String(r.headers['content-type'] ?? '') } });
+    }) as typeof fetch;
+    const now = Date.UTC(2026, 10, 21, 12);
+    const token = admin.authorization.slice('Bearer '.length);
+    expect(await startAfterServer({ fetch: fetchViaInject }, 'http://server', token, now)).toBe(now); // empty server
+    const future = { type: 'sensor', id: 'f1', ts: (now + 95_500) / 1000, site: 's', sensor_id: 't', kind: 'temperature', value: 20, unit: 'C' };
+    expect((await app.inject({ method: 'POST', url: '/api/v1/events', headers: admin, payload: [future] })).statusCode).toBe(200);
+    expect(await startAfterServer({ fetch: fetchViaInject }, 'http://server', token, now)).toBe(now + 96_000);
+    expect(await startAfterServer({ fetch: fetchViaInject }, 'http://server', token, now + 200_000)).toBe(now + 200_000);
+    // Without a read token the server refuses (401): the start stays now.
+    expect(await startAfterServer({ fetch: fetchViaInject }, 'http://server', undefined, now)).toBe(now);
   });
 });

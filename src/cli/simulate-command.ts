@@ -414,13 +414,33 @@ export function parseSimulateOptions(v: SimulateValues, env: Readonly<Record<str
   };
 }
 
+/**
+ * The start of a run without `--start`: now, or just after the newest event the server already holds when that
+ * is later. Simulated time runs faster than the clock when sending as fast as possible, so a second run started
+ * right after a first would otherwise overlap it in event time, and detection (which runs on event time) would see
+ * both runs' sensors and sources going back in time. Needs a token with the read scope; without one (or when the
+ * server holds nothing) the start stays `nowStartMs`.
+ */
+export async function startAfterServer(io: Pick<SimulateIo, 'fetch'>, server: string, token: string | undefined, nowStartMs: number): Promise<number> {
+  try {
+    const r = await io.fetch(`${server}/api/v1/events?limit=1`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    if (!r.ok) return nowStartMs;
+    const body = (await r.json()) as { items?: { ts_ms?: unknown }[] };
+    const newest = body.items?.[0]?.ts_ms;
+    if (typeof newest !== 'number' || !Number.isFinite(newest) || newest < nowStartMs) return nowStartMs;
+    return Math.ceil((newest + 1) / 1000) * 1000;
+  } catch {
+    return nowStartMs;
+  }
+}
+
 /** Builds the `simulate` command. */
 export function simulateCommand(): Command {
   return new Command('simulate')
     .description('send a seeded simulated run (robots, sensors, network traffic with scheduled attacks) to a server and score its alerts')
     .option('--duration <s>', 'simulated seconds', '120')
     .option('--seed <n>', 'seed of every random choice (same seed and start: same events and truth)', '1')
-    .option('--start <iso>', 'simulated start time, ISO 8601 (default: now, rounded down to the second)')
+    .option('--start <iso>', 'simulated start time, ISO 8601 (default: now, rounded down to the second, or after the newest event on the server when later)')
     .option('--server <url>', `server base URL (env IPQSEC_SERVER, default ${DEFAULT_SERVER})`)
     .option('--token <t>', 'API token with the ingest scope (and read for --score over MQTT) (env IPQSEC_TOKEN)')
     .option('--mqtt <url>', 'send over MQTT to this broker instead of HTTP (topics ipqsec/<site>/<device>/<kind>, user sim, password = token)')
@@ -435,7 +455,14 @@ export function simulateCommand(): Command {
     .option('--sensor-interval <ms>', `reading interval of each sensor (default ${SIM_DEFAULTS.sensorIntervalMs})`)
     .option('--scenarios <a,b,...>', `scenario kinds to schedule (default all: ${SCENARIO_KINDS.join(', ')}; "none" for none)`)
     .action(async (v: SimulateValues) => {
-      const o = parseSimulateOptions(v, process.env, Date.now());
+      let o = parseSimulateOptions(v, process.env, Date.now());
+      if (v.start === undefined) {
+        const startMs = await startAfterServer({ fetch: globalThis.fetch }, o.server, o.token, o.startMs);
+        if (startMs !== o.startMs) {
+          process.stderr.write(`the server already holds events up to ${new Date(startMs).toISOString()}: this run starts there (--start to choose)\n`);
+          o = { ...o, startMs };
+        }
+      }
       const progress = createProgress(process.stderr, { enabled: v.json !== true });
       const summary = await runSimulate(o, {
         fetch: globalThis.fetch,

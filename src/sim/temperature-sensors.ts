@@ -3,7 +3,7 @@
  * configured for −40…+85 °C (the industrial temperature grade): each sensor reads
  * `base + daily cycle + noise`, one reading per interval, in °C quantised to 0.01 °C.
  *
- * - base: uniform 15–60 °C per sensor (process and ambient points of a plant)
+ * - base: uniform 15–60 °C per sensor (process and ambient points of a plant; fixed per sensor, whatever the seed)
  * - daily cycle: amplitude uniform 2–5 °C, period 24 h, random phase per sensor
  * - noise: Gaussian, σ uniform 0.1–0.3 °C per sensor
  *
@@ -18,7 +18,10 @@
  *
  * Memory: O(sensors + scheduled sensor instances).
  */
-import type { Rng } from '../core/rng.js';
+import { createRng, type Rng } from '../core/rng.js';
+
+/** Seed of the fixed plant (sensor i's physical parameters come from `createRng(PLANT_SEED + i)`). */
+const PLANT_SEED = 0x51a7;
 import { NORMAL, pad, uniform, type Draft, type DraftSource } from './_draft.js';
 import type { ScheduledInstance } from './scenarios.js';
 
@@ -96,12 +99,16 @@ export class TemperatureSensors implements DraftSource {
     instances: readonly ScheduledInstance[],
   ) {
     for (let i = 0; i < n; i++) {
+      // The plant is fixed: a sensor's process point, cycle and noise level depend on the sensor, not on the run's
+      // seed, so consecutive runs against one server continue the same physical sensors (a new seed changes the
+      // noise and the attacks, never teleports a transmitter to another temperature).
+      const plant = createRng(PLANT_SEED + i);
       this.sensors.push({
         ident: sensorIdentity(i, n),
-        base: uniform(rng, 15, 60),
-        amplitude: uniform(rng, 2, 5),
-        phase: uniform(rng, 0, 2 * Math.PI),
-        sigma: uniform(rng, 0.1, 0.3),
+        base: uniform(plant, 15, 60),
+        amplitude: uniform(plant, 2, 5),
+        phase: uniform(plant, 0, 2 * Math.PI),
+        sigma: uniform(plant, 0.1, 0.3),
         nextMs: startMs + sensorOffsetMs(i, n, intervalMs),
         last: Number.NaN,
         attacks: [],
