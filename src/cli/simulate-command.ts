@@ -28,6 +28,7 @@ import {
   type ScenarioKind,
   type ScenarioScore,
   type SimEvent,
+  type SimulateOptions,
 } from '../sim/index.js';
 import { fmt, textTable } from './format.js';
 import { createProgress } from './progress.js';
@@ -38,17 +39,13 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export const MQTT_DRAIN_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 120_000;
 
-/** Everything `runSimulate` needs (the command's options, parsed). */
-export interface SimulateRunOptions {
-  readonly seed: number;
-  readonly startMs: number;
-  readonly durationS: number;
-  readonly robots: number;
-  readonly sensors: number;
-  readonly flowsPerSecond: number;
-  /** Reading interval of each sensor, ms (default 1000). */
-  readonly sensorIntervalMs?: number;
-  readonly scenarios?: readonly ScenarioKind[];
+/**
+ * Everything `runSimulate` needs (the command's options, parsed): the simulator's own options (robots, sensors
+ * and flow rate resolved), plus where and how to send.
+ */
+export interface SimulateRunOptions
+  extends Pick<SimulateOptions, 'seed' | 'startMs' | 'durationS' | 'sensorIntervalMs' | 'scenarios'>,
+    Required<Pick<SimulateOptions, 'robots' | 'sensors' | 'flowsPerSecond'>> {
   /** Base URL of the server, without a trailing slash. */
   readonly server: string;
   readonly token?: string;

@@ -13,6 +13,7 @@ import { entityOf, type IngestEvent } from '../core/events.js';
 import type { Alert, EventResult, ListEntry, ListName } from '../core/records.js';
 import { IpqsecError } from '../core/errors.js';
 import type { DetectionEngine } from '../detect/engine.js';
+import { oppositeList } from '../detect/lists.js';
 import { TaskTransitionModel } from '../detect/task-transitions.js';
 import type { Store } from '../store/store.js';
 import type { IngestSource, MonitorPort, StreamMessage } from './monitor-port.js';
@@ -162,10 +163,7 @@ export class Monitor implements MonitorPort {
   async putListEntry(entry: ListEntry): Promise<void> {
     await this.serial(async () => {
       if (!this.opts.engine.lists.put(entry)) return;
-      // A manual entry removes the entity from the other list (ListsState did so in memory).
-      const other: ListName = entry.list === 'allow' ? 'block' : 'allow';
-      await this.opts.store.deleteListEntry(other, entry.entity);
-      await this.opts.store.putListEntry(entry);
+      await applyListChange(this.opts.store, entry);
     });
   }
 
@@ -209,9 +207,9 @@ export class Monitor implements MonitorPort {
   }
 }
 
+/** Mirrors an accepted list entry in the store: an entity sits on one list only (ListsState did so in memory). */
 async function applyListChange(store: Store, c: ListEntry): Promise<void> {
-  const other: ListName = c.list === 'allow' ? 'block' : 'allow';
-  await store.deleteListEntry(other, c.entity);
+  await store.deleteListEntry(oppositeList(c.list), c.entity);
   await store.putListEntry(c);
 }
 
