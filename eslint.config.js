@@ -20,6 +20,7 @@ const FORBIDDEN = {
   delivery: ['service', 'server', 'cli'],
   service: ['server', 'cli'],
   server: ['cli'],
+  agent: ['service', 'server', 'store', 'cli'],
   bench: ['cli'],
 };
 

@@ -68,6 +68,23 @@ export const ERROR_CATALOGUE = {
   'IPQ-S003': { kind: 'state', title: 'server unreachable or refused the request', hint: 'Check --server (or IPQSEC_SERVER) and --token (or IPQSEC_TOKEN); is `ipqsec serve` running?', exitCode: 3 },
   'IPQ-S004': { kind: 'state', title: 'webhook delivery failed', hint: 'The webhook endpoint kept failing after every retry; check its URL and that it answers 2xx.', exitCode: 3 },
   'IPQ-S005': { kind: 'state', title: 'service overloaded: ingest backlog full', hint: 'Retry after the Retry-After delay (HTTP 503); send smaller or fewer concurrent batches, or add capacity.', exitCode: 3 },
+  // Post-quantum identities, channel and signed models: IPQ-P*
+  'IPQ-P001': { kind: 'state', title: 'crypto back-end unavailable', hint: 'The native back-end needs Node >= 24 with OpenSSL 3.5; leave IPQSEC_PQC_BACKEND unset to use @noble/post-quantum.', exitCode: 3 },
+  'IPQ-P002': { kind: 'state', title: 'key file invalid or corrupt', hint: 'The key file is not an IPqSEC key file or is damaged; restore it or generate a new key with `ipqsec keys gen`.', exitCode: 3 },
+  'IPQ-P003': { kind: 'input', title: 'wrong passphrase for key file', hint: 'The key file is encrypted; give the right passphrase (IPQSEC_KEY_PASSPHRASE or --passphrase-file).', exitCode: 2 },
+  'IPQ-P004': { kind: 'state', title: 'key file readable by others', hint: 'A secret key file must have mode 0600; run `chmod 600` on it.', exitCode: 3 },
+  'IPQ-P005': { kind: 'input', title: 'envelope rejected', hint: 'The envelope is malformed, tampered, replayed or for an unknown session (the reason is named); open a new session.', exitCode: 2 },
+  'IPQ-P006': { kind: 'input', title: 'device not allowed to open a session', hint: 'The device is unknown, pending approval or revoked, or its handshake signature fails; enroll it and have an operator approve it.', exitCode: 4 },
+  'IPQ-P007': { kind: 'state', title: 'server key not authenticated', hint: 'The server KEM key is not signed by the pinned server identity; check the server identity key (ipqsec keys show).', exitCode: 3 },
+  'IPQ-P008': { kind: 'state', title: 'model signature missing or invalid', hint: 'Sign the model with `ipqsec model sign`, trust its key with --model-key, or start with --allow-unsigned-model.', exitCode: 3 },
+  'IPQ-P009': { kind: 'input', title: 'device enrollment conflict', hint: 'The device id is enrolled with another key; revoke it first or choose another device id.', exitCode: 2 },
+  // Tamper-evident log: IPQ-L*
+  'IPQ-L001': { kind: 'state', title: 'log verification failed', hint: 'An entry does not match the signed tree (the first bad index is named); the log was modified, truncated or reordered.', exitCode: 5 },
+  'IPQ-L002': { kind: 'state', title: 'checkpoint signature invalid', hint: 'The checkpoint is not signed by the expected log key; check the key you verify with (ipqsec keys show).', exitCode: 5 },
+  'IPQ-L003': { kind: 'state', title: 'checkpoint inconsistent with an earlier one', hint: 'The log was rewritten: the new tree does not extend the old one. Keep both checkpoints as evidence.', exitCode: 5 },
+  'IPQ-L004': { kind: 'input', title: 'log bundle or note malformed', hint: 'The bundle, checkpoint note or cosignature is not in the documented format (docs/ledger.md).', exitCode: 2 },
+  'IPQ-L005': { kind: 'input', title: 'log proof request out of range', hint: 'Ask for 0 <= index < size <= the current tree size (and 0 < old <= new for consistency).', exitCode: 2 },
+  'IPQ-L006': { kind: 'input', title: 'cosignature rejected', hint: 'The witness key is not configured on the server, or its cosignature does not verify over a published checkpoint.', exitCode: 2 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
   'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },

@@ -22,6 +22,8 @@ const UPSERT_ENTITY = `insert into entities (entity, kind, first_seen_ms, last_s
   recurrence = excluded.recurrence, max_risk = excluded.max_risk, ewma_risk = excluded.ewma_risk,
   risk_class = excluded.risk_class
   where excluded.last_seen_ms >= entities.last_seen_ms`;
+// No `on conflict`: an index that exists already is a broken log writer, and must fail the batch.
+const INSERT_LOG = 'insert into log_entries (idx, ts_ms, kind, data) values (?, ?, ?, ?)';
 
 /** Prepares the statements (the tables must exist) and returns the function committing one batch; throws on failure (rolled back). */
 export function createBatchWriter(db: Database.Database): (b: WriteBatch) => void {
@@ -29,6 +31,7 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
   const insertEvent = db.prepare(insertEventsSql(1));
   const insertAlert = db.prepare(INSERT_ALERT);
   const upsertEntity = db.prepare(UPSERT_ENTITY);
+  const insertLog = db.prepare(INSERT_LOG);
   // Reused parameter array of the multi-row insert (no per-chunk allocation).
   const args: (string | number | null)[] = new Array<string | number | null>(EVENT_ROWS_PER_STATEMENT * EVENT_COLUMNS).fill(null);
   const tx = db.transaction((b: WriteBatch): void => {
@@ -62,6 +65,7 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
     for (const s of b.entities) {
       upsertEntity.run(s.entity, s.kind, s.first_seen_ms, s.last_seen_ms, s.events, s.alerts, s.recurrence, s.max_risk, s.ewma_risk, s.risk_class);
     }
+    if (b.log !== undefined) for (const r of b.log) insertLog.run(r.index, r.ts_ms, r.kind, r.data);
   });
   // BEGIN IMMEDIATE takes the write lock up front, so another connection cannot make the commit fail midway
   // with SQLITE_BUSY on lock upgrade (it waits up to busy_timeout instead).

@@ -87,6 +87,40 @@ export interface StateTable {
   value: string;
 }
 
+/** Row of `log_entries`: the tamper-evident log (`idx` is the leaf index, contiguous from 0). */
+export interface LogEntriesTable {
+  idx: number;
+  ts_ms: number;
+  kind: string;
+  data: string;
+}
+
+/** Row of `log_checkpoints`: one signed note per tree size. */
+export interface LogCheckpointsTable {
+  size: number;
+  ts_ms: number;
+  note: string;
+}
+
+/** Row of `log_cosignatures`; primary key `(size, witness)`. */
+export interface LogCosignaturesTable {
+  size: number;
+  witness: string;
+  line: string;
+  ts_ms: number;
+}
+
+/** Row of `devices`. */
+export interface DevicesTable {
+  device_id: string;
+  public_key: string;
+  key_id: string;
+  status: 'pending' | 'approved' | 'revoked';
+  created_ms: number;
+  updated_ms: number;
+  decided_by: string | null;
+}
+
 /** The Kysely database type of the store. */
 export interface StoreSchema {
   events: EventsTable;
@@ -95,6 +129,10 @@ export interface StoreSchema {
   list_entries: ListEntriesTable;
   tokens: TokensTable;
   state: StateTable;
+  log_entries: LogEntriesTable;
+  log_checkpoints: LogCheckpointsTable;
+  log_cosignatures: LogCosignaturesTable;
+  devices: DevicesTable;
 }
 
 const inList = (col: string, values: readonly string[]) =>
@@ -217,10 +255,61 @@ const m0002DropLowSelectivityIndexes: Migration = {
   },
 };
 
+/**
+ * `0003_ledger_and_devices`: the tamper-evident log (entries, signed checkpoints, witness cosignatures) and the
+ * enrolled device identities (issue 4). `log_entries.idx` is the INTEGER PRIMARY KEY (the rowid): appends are at
+ * the end of the B-tree and a range read is one scan.
+ */
+const m0003LedgerAndDevices: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('log_entries')
+      .addColumn('idx', 'integer', (c) => c.primaryKey().check(sql`idx >= 0`))
+      .addColumn('ts_ms', 'integer', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    // The log has no gaps: an entry must take the next index. After a failed batch, a later batch that was
+    // already on its way (with higher indexes) fails too instead of leaving a hole. max(idx) on the rowid is
+    // one B-tree descent.
+    await sql`create trigger log_entries_contiguous before insert on log_entries
+      when new.idx <> (select coalesce(max(idx) + 1, 0) from log_entries)
+      begin select raise(abort, 'log index not contiguous'); end`.execute(db);
+    await db.schema
+      .createTable('log_checkpoints')
+      .addColumn('size', 'integer', (c) => c.primaryKey().check(sql`size >= 0`))
+      .addColumn('ts_ms', 'integer', (c) => c.notNull())
+      .addColumn('note', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('log_cosignatures')
+      .addColumn('size', 'integer', (c) => c.notNull())
+      .addColumn('witness', 'text', (c) => c.notNull())
+      .addColumn('line', 'text', (c) => c.notNull())
+      .addColumn('ts_ms', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('log_cosignatures_pk', ['size', 'witness'])
+      .execute();
+    await db.schema
+      .createTable('devices')
+      .addColumn('device_id', 'text', (c) => c.primaryKey())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(inList('status', ['pending', 'approved', 'revoked'])))
+      .addColumn('created_ms', 'integer', (c) => c.notNull())
+      .addColumn('updated_ms', 'integer', (c) => c.notNull())
+      .addColumn('decided_by', 'text')
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const t of ['devices', 'log_cosignatures', 'log_checkpoints', 'log_entries']) await db.schema.dropTable(t).ifExists().execute();
+  },
+};
+
 /** Every migration by name; the names sort in the order they must run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001Initial,
   '0002_drop_low_selectivity_indexes': m0002DropLowSelectivityIndexes,
+  '0003_ledger_and_devices': m0003LedgerAndDevices,
 };
 
 /** The in-code {@link MigrationProvider} for Kysely's `Migrator`. */

@@ -39,7 +39,7 @@ describe('openSqliteStore (SQLite specifics)', () => {
           expect.arrayContaining(['alerts', 'entities', 'events', 'kysely_migration', 'list_entries', 'state', 'tokens']),
         );
         const applied = probe.prepare('select name from kysely_migration order by name').all() as { name: string }[];
-        expect(applied.map((m) => m.name)).toEqual(['0001_initial', '0002_drop_low_selectivity_indexes']);
+        expect(applied.map((m) => m.name)).toEqual(['0001_initial', '0002_drop_low_selectivity_indexes', '0003_ledger_and_devices']);
       } finally {
         probe.close();
       }

@@ -22,7 +22,20 @@ import { applyPragmas, createBatchWriter } from './_batch-writer.js';
 import { decodeCursor, encodeCursor, type CursorKey } from './cursor.js';
 import { startWriterThread, writerWorkerFile, type WriterThread } from './sqlite-writer-thread.js';
 import { migrationProvider, type AlertsTable, type EntitiesTable, type EventsTable, type StoreSchema, type TokensTable } from './migrations.js';
-import type { AlertQuery, EntityQuery, EventQuery, Page, Scope, Store, TokenRecord, WriteBatch } from './store.js';
+import type {
+  AlertQuery,
+  CheckpointRecord,
+  CosignatureRecord,
+  DeviceRecord,
+  EntityQuery,
+  EventQuery,
+  LogRecord,
+  Page,
+  Scope,
+  Store,
+  TokenRecord,
+  WriteBatch,
+} from './store.js';
 
 /** Name of the database file inside the data directory. */
 export const DB_FILE_NAME = 'ipqsec.db';
@@ -144,12 +157,12 @@ class SqliteStoreImpl implements SqliteStore {
   async writeBatch(batch: WriteBatch): Promise<void> {
     this.#assertOpen();
     if (this.#migrating !== undefined) await this.#migrating;
-    if (batch.events.length + batch.alerts.length + batch.entities.length === 0) return;
+    if (batch.events.length + batch.alerts.length + batch.entities.length + (batch.log?.length ?? 0) === 0) return;
     try {
       if (this.#writer !== undefined) await this.#writer.write(batch);
       else this.#commit!(batch);
     } catch (e) {
-      throw new IpqsecError('IPQ-S001', `write of ${batch.events.length} events, ${batch.alerts.length} alerts, ${batch.entities.length} entities to ${this.path} failed, nothing stored: ${messageOf(e)}`, {
+      throw new IpqsecError('IPQ-S001', `write of ${batch.events.length} events, ${batch.alerts.length} alerts, ${batch.entities.length} entities, ${batch.log?.length ?? 0} log entries to ${this.path} failed, nothing stored: ${messageOf(e)}`, {
         details: { path: this.path },
         cause: e,
       });
@@ -342,6 +355,93 @@ class SqliteStoreImpl implements SqliteStore {
       const r = await this.#kdb.updateTable('tokens').set({ revoked: 1 }).where('id', '=', id).executeTakeFirst();
       return r.numUpdatedRows > 0n;
     });
+  }
+
+  async readLog(start: number, end: number): Promise<LogRecord[]> {
+    this.#assertOpen();
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw new RangeError(`readLog: need 0 <= start <= end, got ${start}, ${end}`);
+    return this.#guard('readLog', async () => {
+      const rows = await this.#kdb.selectFrom('log_entries').selectAll().where('idx', '>=', start).where('idx', '<', end).orderBy('idx').execute();
+      return rows.map((r) => ({ index: r.idx, ts_ms: r.ts_ms, kind: r.kind, data: r.data }));
+    });
+  }
+
+  async logSize(): Promise<number> {
+    this.#assertOpen();
+    return this.#guard('logSize', async () => {
+      const r = await this.#kdb.selectFrom('log_entries').select((eb) => eb.fn.max('idx').as('m')).executeTakeFirst();
+      return r?.m === null || r?.m === undefined ? 0 : Number(r.m) + 1;
+    });
+  }
+
+  async putCheckpoint(c: CheckpointRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#guard('putCheckpoint', async () => {
+      await this.#kdb
+        .insertInto('log_checkpoints')
+        .values({ size: c.size, ts_ms: c.ts_ms, note: c.note })
+        .onConflict((oc) => oc.column('size').doUpdateSet((eb) => ({ ts_ms: eb.ref('excluded.ts_ms'), note: eb.ref('excluded.note') })))
+        .execute();
+    });
+  }
+
+  async listCheckpoints(startSize: number, limit: number): Promise<CheckpointRecord[]> {
+    this.#assertOpen();
+    checkLimit(limit);
+    return this.#guard('listCheckpoints', () =>
+      this.#kdb.selectFrom('log_checkpoints').selectAll().where('size', '>=', startSize).orderBy('size').limit(limit).execute(),
+    );
+  }
+
+  async latestCheckpoint(): Promise<CheckpointRecord | undefined> {
+    this.#assertOpen();
+    return this.#guard('latestCheckpoint', () => this.#kdb.selectFrom('log_checkpoints').selectAll().orderBy('size', 'desc').limit(1).executeTakeFirst());
+  }
+
+  async putCosignature(c: CosignatureRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#guard('putCosignature', async () => {
+      await this.#kdb
+        .insertInto('log_cosignatures')
+        .values({ size: c.size, witness: c.witness, line: c.line, ts_ms: c.ts_ms })
+        .onConflict((oc) => oc.columns(['size', 'witness']).doUpdateSet((eb) => ({ line: eb.ref('excluded.line'), ts_ms: eb.ref('excluded.ts_ms') })))
+        .execute();
+    });
+  }
+
+  async listCosignatures(size: number): Promise<CosignatureRecord[]> {
+    this.#assertOpen();
+    return this.#guard('listCosignatures', () => this.#kdb.selectFrom('log_cosignatures').selectAll().where('size', '=', size).orderBy('witness').execute());
+  }
+
+  async putDevice(d: DeviceRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#guard('putDevice', async () => {
+      await this.#kdb
+        .insertInto('devices')
+        .values({ ...d })
+        .onConflict((oc) =>
+          oc.column('device_id').doUpdateSet((eb) => ({
+            public_key: eb.ref('excluded.public_key'),
+            key_id: eb.ref('excluded.key_id'),
+            status: eb.ref('excluded.status'),
+            created_ms: eb.ref('excluded.created_ms'),
+            updated_ms: eb.ref('excluded.updated_ms'),
+            decided_by: eb.ref('excluded.decided_by'),
+          })),
+        )
+        .execute();
+    });
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    this.#assertOpen();
+    return this.#guard('getDevice', () => this.#kdb.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst());
+  }
+
+  async listDevices(): Promise<DeviceRecord[]> {
+    this.#assertOpen();
+    return this.#guard('listDevices', () => this.#kdb.selectFrom('devices').selectAll().orderBy('created_ms').orderBy('device_id').execute());
   }
 
   /** The JSON value stored under `key`, or `undefined`. */

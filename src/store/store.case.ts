@@ -19,7 +19,7 @@ import { isIpqsecError } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { ALERT_REASONS, riskClassOf, type Alert, type EntityState, type ListEntry, type Severity, type StoredEvent } from '../core/records.js';
-import type { Page, Store, TokenRecord } from './store.js';
+import type { CheckpointRecord, CosignatureRecord, DeviceRecord, LogRecord, Page, Store, TokenRecord } from './store.js';
 
 /** Event times of the fixtures start here (2023-11-14T22:13:20Z). */
 const T0 = 1_700_000_000_000;
@@ -520,6 +520,61 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await s.getState('transitions')).toBeUndefined();
     });
 
+    it('log: entries append with the batch, in order, and read back by range; a duplicate index or a gap fails the batch', async () => {
+      const s = await fresh();
+      expect(await s.logSize()).toBe(0);
+      const rec = (i: number): LogRecord => ({ index: i, ts_ms: T0 + i, kind: i % 2 === 0 ? 'alert' : 'list', data: `{"i":${i},"s":"Grüße ✓"}` });
+      const { events, alerts, entities } = dataset(13, 5);
+      await s.writeBatch({ events, alerts, entities, log: [rec(0), rec(1), rec(2)] });
+      await s.writeBatch({ events: [], alerts: [], entities: [], log: [rec(3)] });
+      expect(await s.logSize()).toBe(4);
+      expect(await s.readLog(0, 4)).toStrictEqual([0, 1, 2, 3].map(rec));
+      expect(await s.readLog(1, 3)).toStrictEqual([rec(1), rec(2)]);
+      expect(await s.readLog(4, 10)).toStrictEqual([]);
+      // The whole batch fails: its events are not stored either.
+      const fresh1 = fixtureEvent('ev-log-fail', T0, 'flow', 1, 0.5);
+      await rejectsWith(s.writeBatch({ events: [fresh1], alerts: [], entities: [], log: [rec(4), rec(2)] }), 'IPQ-S001');
+      expect(await s.logSize()).toBe(4);
+      expect(await s.getEvent(fresh1.id)).toBeUndefined();
+      // A gap fails too (index 6 when the size is 4), and so does the batch's other content.
+      await rejectsWith(s.writeBatch({ events: [fresh1], alerts: [], entities: [], log: [rec(6)] }), 'IPQ-S001');
+      expect(await s.logSize()).toBe(4);
+      await expect(s.readLog(3, 2)).rejects.toThrow(RangeError);
+    });
+
+    it('log checkpoints and cosignatures: put, replace by size/witness, list ascending, latest', async () => {
+      const s = await fresh();
+      expect(await s.latestCheckpoint()).toBeUndefined();
+      const cp = (size: number): CheckpointRecord => ({ size, ts_ms: T0 + size, note: `origin\n${size}\nroot\n\n— k sig${size}\n` });
+      for (const n of [5, 1, 3]) await s.putCheckpoint(cp(n));
+      await s.putCheckpoint({ ...cp(3), note: 'replaced' });
+      expect(await s.listCheckpoints(0, 10)).toStrictEqual([cp(1), { ...cp(3), note: 'replaced' }, cp(5)]);
+      expect(await s.listCheckpoints(2, 1)).toStrictEqual([{ ...cp(3), note: 'replaced' }]);
+      expect(await s.latestCheckpoint()).toStrictEqual(cp(5));
+      const co = (size: number, witness: string, line: string): CosignatureRecord => ({ size, witness, line, ts_ms: T0 });
+      await s.putCosignature(co(5, 'w2', 'a'));
+      await s.putCosignature(co(5, 'w1', 'b'));
+      await s.putCosignature(co(5, 'w2', 'c'));
+      await s.putCosignature(co(3, 'w1', 'd'));
+      expect(await s.listCosignatures(5)).toStrictEqual([co(5, 'w1', 'b'), co(5, 'w2', 'c')]);
+      expect(await s.listCosignatures(4)).toStrictEqual([]);
+    });
+
+    it('devices: put, replace, get, list oldest first', async () => {
+      const s = await fresh();
+      const dev = (id: string, created: number, status: DeviceRecord['status']): DeviceRecord => ({
+        device_id: id, public_key: 'cGs=', key_id: '0011223344556677', status, created_ms: created, updated_ms: created, decided_by: null,
+      });
+      await s.putDevice(dev('robot-2', T0 + 2, 'pending'));
+      await s.putDevice(dev('robot-1', T0 + 1, 'pending'));
+      expect(await s.getDevice('robot-9')).toBeUndefined();
+      const approved = { ...dev('robot-2', T0 + 2, 'approved'), updated_ms: T0 + 9, decided_by: 'admin' };
+      await s.putDevice(approved);
+      expect(await s.getDevice('robot-2')).toStrictEqual(approved);
+      expect(await s.listDevices()).toStrictEqual([dev('robot-1', T0 + 1, 'pending'), approved]);
+      await rejectsWith(s.putDevice({ ...dev('x', T0, 'pending'), status: 'lost' as DeviceRecord['status'] }), 'IPQ-S001');
+    });
+
     it.skipIf(reopen === undefined)('persists everything across close and reopen', async () => {
       const s = await fresh();
       const data = dataset(11, 40);
@@ -530,6 +585,9 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       await s.createToken(token);
       await s.putListEntry(entry);
       await s.setState('k', { a: [1, { b: 'c' }] });
+      const log: LogRecord = { index: 0, ts_ms: T0, kind: 'model', data: '{"k":1}' };
+      await s.writeBatch({ events: [], alerts: [], entities: [], log: [log] });
+      await s.putCheckpoint({ size: 1, ts_ms: T0, note: 'n' });
       await s.close();
       const r = await reopen!();
       opened.push(r);
@@ -542,6 +600,8 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await r.listTokens()).toStrictEqual([token]);
       expect(await r.listEntries('block')).toStrictEqual([entry]);
       expect(await r.getState('k')).toStrictEqual({ a: [1, { b: 'c' }] });
+      expect(await r.readLog(0, 5)).toStrictEqual([log]);
+      expect(await r.latestCheckpoint()).toStrictEqual({ size: 1, ts_ms: T0, note: 'n' });
     });
 
     it('close is idempotent; every other call afterwards rejects with IPQ-S001', async () => {
@@ -570,6 +630,16 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
         () => s.revokeToken('x'),
         () => s.getState('x'),
         () => s.setState('x', 1),
+        () => s.readLog(0, 1),
+        () => s.logSize(),
+        () => s.putCheckpoint({ size: 0, ts_ms: 0, note: '' }),
+        () => s.listCheckpoints(0, 1),
+        () => s.latestCheckpoint(),
+        () => s.putCosignature({ size: 0, witness: 'w', line: '', ts_ms: 0 }),
+        () => s.listCosignatures(0),
+        () => s.putDevice({ device_id: 'd', public_key: '', key_id: '', status: 'pending', created_ms: 0, updated_ms: 0, decided_by: null }),
+        () => s.getDevice('d'),
+        () => s.listDevices(),
       ];
       for (const call of calls) await rejectsWith(call(), 'IPQ-S001');
     });

@@ -56,12 +56,63 @@ export interface EntityQuery {
   readonly limit: number;
 }
 
+/**
+ * One entry of the tamper-evident log (`src/ledger`): its 0-based index in the Merkle tree and its canonical bytes
+ * as text (RFC 8785 canonical JSON is UTF-8, so the text's UTF-8 encoding is exactly the leaf data).
+ */
+export interface LogRecord {
+  readonly index: number;
+  /** Entry time, epoch ms (also inside `data`; kept as a column for range reads). */
+  readonly ts_ms: number;
+  /** Entry kind (`alert`, `enrollment`, `key`, `list`, `model`), also inside `data`. */
+  readonly kind: string;
+  readonly data: string;
+}
+
+/** A signed checkpoint of the log: the C2SP signed note (without cosignatures) for tree size `size`. */
+export interface CheckpointRecord {
+  readonly size: number;
+  readonly ts_ms: number;
+  readonly note: string;
+}
+
+/** A witness cosignature of the checkpoint of `size`: one signed-note signature line. */
+export interface CosignatureRecord {
+  readonly size: number;
+  /** The witness key name. */
+  readonly witness: string;
+  readonly line: string;
+  readonly ts_ms: number;
+}
+
+/** Enrollment status of a device identity. */
+export type DeviceStatus = 'pending' | 'approved' | 'revoked';
+
+/** An enrolled device: its ML-DSA-65 identity public key (base64) and approval status. */
+export interface DeviceRecord {
+  readonly device_id: string;
+  readonly public_key: string;
+  /** First 8 bytes of SHA-256(public key), hex. */
+  readonly key_id: string;
+  readonly status: DeviceStatus;
+  readonly created_ms: number;
+  readonly updated_ms: number;
+  /** Who approved or revoked it (token name), null while pending. */
+  readonly decided_by: string | null;
+}
+
 /** What one ingest commits, in one transaction. Events whose id already exists are ignored (idempotent retry). */
 export interface WriteBatch {
   readonly events: readonly StoredEvent[];
   readonly alerts: readonly Alert[];
   /** Upserted by `entity`. */
   readonly entities: readonly EntityState[];
+  /**
+   * Log entries appended in the same transaction. Each index must be the next one (the stored size, then +1):
+   * any other rejects the whole batch, so the log never has a gap or a duplicate. Batches commit in call order, so a writer that assigns indexes and
+   * calls `writeBatch` in one synchronous step keeps the log contiguous.
+   */
+  readonly log?: readonly LogRecord[];
 }
 
 /** Persistence of events, alerts, threat memory, lists, tokens and small state blobs. */
@@ -97,6 +148,27 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   /** Returns true when a token was revoked. */
   revokeToken(id: string): Promise<boolean>;
+
+  /** Log records with `start <= index < end`, ascending. */
+  readLog(start: number, end: number): Promise<LogRecord[]>;
+  /** Number of log records (one past the largest index; the log has no gaps). */
+  logSize(): Promise<number>;
+  /** Stores a checkpoint (replacing one of the same size). */
+  putCheckpoint(c: CheckpointRecord): Promise<void>;
+  /** Checkpoints with `size >= startSize`, ascending size, at most `limit` (1..1000). */
+  listCheckpoints(startSize: number, limit: number): Promise<CheckpointRecord[]>;
+  /** The checkpoint of the largest size, if any. */
+  latestCheckpoint(): Promise<CheckpointRecord | undefined>;
+  /** Stores a cosignature (replacing the same witness's for the same size). */
+  putCosignature(c: CosignatureRecord): Promise<void>;
+  /** Cosignatures of the checkpoint of `size`, by witness name. */
+  listCosignatures(size: number): Promise<CosignatureRecord[]>;
+
+  /** Inserts or replaces a device by `device_id`. */
+  putDevice(d: DeviceRecord): Promise<void>;
+  getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
+  /** Every device, oldest enrollment first. */
+  listDevices(): Promise<DeviceRecord[]>;
 
   /** Small JSON state (learned task-transition counts, service settings) by key. */
   getState(key: string): Promise<unknown>;
