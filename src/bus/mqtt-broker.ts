@@ -33,7 +33,7 @@ import { Aedes } from 'aedes';
 import type { AuthenticateError } from 'aedes';
 import { IpqsecError } from '../core/errors.js';
 import type { MqttIngest } from './mqtt-ingest.js';
-import { checkTopic, TOPIC_ROOT } from './mqtt-topic.js';
+import { checkTopic, SECURE_KIND, TOPIC_ROOT } from './mqtt-topic.js';
 
 /** Options of {@link startEmbeddedBroker}. */
 export interface EmbeddedBrokerOptions {
@@ -46,6 +46,11 @@ export interface EmbeddedBrokerOptions {
    * free, e.g. the device name). Resolve false to refuse; a rejection refuses with "server unavailable".
    */
   readonly authenticate: (username: string | undefined, password: string | undefined) => Promise<boolean>;
+  /**
+   * Let clients without a password connect as secure-channel devices: they may only publish envelopes to
+   * `ipqsec/<site>/<device>/secure` (the envelope authenticates the device) and may not subscribe. Default false.
+   */
+  readonly allowSecureDevices?: boolean;
   /** Receives every client PUBLISH. The broker does not close it. */
   readonly ingest: MqttIngest;
   /** Most simultaneous client connections. Default 10,000. */
@@ -82,6 +87,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer in 0..65535, got ${port}`);
   const { ingest, authenticate } = opts;
 
+  // Clients that connected without a password (allowSecureDevices): envelopes only. Weak: gone with the client.
+  const secureOnly = new WeakSet<object>();
   const broker = await Aedes.createBroker({
     connectTimeout: 10_000,
     drainTimeout: 30_000,
@@ -91,7 +98,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (broker.connectedClients < maxClients) callback(null, true);
       else callback(new Error(`connection refused: ${maxClients} clients connected (maxClients)`), false);
     },
-    authenticate: (_client, username, password, done) => {
+    authenticate: (client, username, password, done) => {
+      if (password === undefined && opts.allowSecureDevices === true) {
+        secureOnly.add(client);
+        done(null, true);
+        return;
+      }
       authenticate(username, password?.toString('utf8')).then(
         (ok) => (ok ? done(null, true) : done(authError('not authorized', NOT_AUTHORIZED), false)),
         () => done(authError('server unavailable', SERVER_UNAVAILABLE), false),
@@ -103,12 +115,20 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         callback(new Error(`topic ${topic}: topics starting with $ are reserved for the broker`));
         return;
       }
+      if (_client !== null && secureOnly.has(_client)) {
+        const t = checkTopic(topic);
+        if (typeof t === 'string' || t.kind !== SECURE_KIND) {
+          callback(new Error(`topic ${topic}: a client without a token may only publish secure-channel envelopes to ${TOPIC_ROOT}/<site>/<device>/${SECURE_KIND}`));
+          return;
+        }
+      }
       packet.retain = false;
       const payload = packet.payload;
       ingest.handle(topic, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload);
       callback(null);
     },
     authorizeSubscribe: (_client, sub, callback) => {
+      if (secureOnly.has(_client)) return callback(null, null);
       const t = sub.topic;
       const ok = t === TOPIC_ROOT || (t.startsWith(TOPIC_ROOT) && t.charCodeAt(TOPIC_ROOT.length) === 47 /* '/' */);
       callback(null, ok ? sub : null);

@@ -23,7 +23,7 @@ import type { MqttClient } from 'mqtt';
 import { IpqsecError } from '../core/errors.js';
 import { MAX_EVENTS_PER_BATCH, parseEvents } from '../core/events.js';
 import type { IngestEvent } from '../core/events.js';
-import { checkTopic, TELEMETRY_FILTER } from './mqtt-topic.js';
+import { checkTopic, SECURE_KIND, TELEMETRY_FILTER } from './mqtt-topic.js';
 import type { MqttTopic } from './mqtt-topic.js';
 
 /** Largest payload accepted, in bytes (the HTTP ingest's body limit). */
@@ -41,6 +41,11 @@ export interface MqttIngestOptions {
   readonly onMalformed?: (info: { readonly topic: string; readonly reason: string }) => void;
   /** Told about each failed ingest call (the events of that batch are lost) and callback failures. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Opens a secure-channel DATA envelope published to `ipqsec/<site>/<device>/secure` and returns its validated
+   * events (throwing names why it was refused: counted as malformed). Absent: such messages are malformed.
+   */
+  readonly openSecure?: (payload: Uint8Array, topic: MqttTopic) => IngestEvent[];
   /** Flush when this many events are pending. Integer 1..{@link MAX_EVENTS_PER_BATCH}; default 1000. */
   readonly maxBatch?: number;
   /** Flush this many milliseconds after the first pending event. Default 10. */
@@ -91,6 +96,7 @@ export class MqttIngest {
   readonly #newId: () => string;
   readonly #onMalformed: ((info: { readonly topic: string; readonly reason: string }) => void) | undefined;
   readonly #onError: ((err: unknown) => void) | undefined;
+  readonly #openSecure: ((payload: Uint8Array, topic: MqttTopic) => IngestEvent[]) | undefined;
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
   readonly #maxBuffered: number;
@@ -124,6 +130,7 @@ export class MqttIngest {
     this.#newId = opts.newId;
     this.#onMalformed = opts.onMalformed;
     this.#onError = opts.onError;
+    this.#openSecure = opts.openSecure;
     this.#maxBatch = maxBatch;
     this.#maxDelayMs = maxDelayMs;
     this.#maxBuffered = maxBuffered;
@@ -177,6 +184,17 @@ export class MqttIngest {
     if (typeof t === 'string') return this.#reject(topic, t);
     if (!(payload instanceof Uint8Array)) return this.#reject(topic, 'payload is not bytes');
     if (payload.length > MAX_MQTT_PAYLOAD_BYTES) return this.#reject(topic, `payload over ${MAX_MQTT_PAYLOAD_BYTES} bytes`);
+    if (t.kind === SECURE_KIND) {
+      if (this.#openSecure === undefined) return this.#reject(topic, 'the secure channel is not configured on this service');
+      let opened: IngestEvent[];
+      try {
+        opened = this.#openSecure(payload, t);
+      } catch (e) {
+        return this.#reject(topic, (e as Error).message);
+      }
+      if (opened.length === 0) return this.#reject(topic, 'the envelope holds no events');
+      return this.#queue(opened);
+    }
     let json: unknown;
     try {
       const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
@@ -197,6 +215,10 @@ export class MqttIngest {
     } catch (e) {
       return this.#reject(topic, (e as Error).message);
     }
+    this.#queue(events);
+  }
+
+  #queue(events: IngestEvent[]): void {
     this.#accepted++;
     this.#events += events.length;
     if (this.#pending.length > 0 && this.#pending.length + events.length > this.#maxBatch) this.#flushPending();

@@ -18,14 +18,20 @@ export const TELEMETRY_FILTER = `${TOPIC_ROOT}/+/+/+`;
 /** Longest site or device segment, in characters (the event schema's limit for `site`, `sensor_id`, `robot_id`). */
 export const MAX_TOPIC_SEGMENT = 64;
 
+/**
+ * The topic kind of secure-channel envelopes (`ipqsec/<site>/<device>/secure`): the payload is a DATA envelope
+ * (docs/envelope.md) whose plaintext is a JSON array of events of any kind.
+ */
+export const SECURE_KIND = 'secure';
+
 /** A parsed telemetry topic. */
 export interface MqttTopic {
   readonly site: string;
   readonly device: string;
-  readonly kind: EventType;
+  readonly kind: EventType | typeof SECURE_KIND;
 }
 
-const KINDS: ReadonlySet<string> = new Set(EVENT_TYPES);
+const KINDS: ReadonlySet<string> = new Set([...EVENT_TYPES, SECURE_KIND]);
 
 /**
  * Parses a topic without throwing: the {@link MqttTopic}, or a one-line reason (a string) when the topic is not
@@ -40,8 +46,8 @@ export function checkTopic(topic: string): MqttTopic | string {
   if (root !== TOPIC_ROOT) return `first level must be "${TOPIC_ROOT}"`;
   const bad = checkSegment('site', site) ?? checkSegment('device', device);
   if (bad !== undefined) return bad;
-  if (!KINDS.has(kind)) return `kind must be one of ${EVENT_TYPES.join(', ')}`;
-  return { site, device, kind: kind as EventType };
+  if (!KINDS.has(kind)) return `kind must be one of ${EVENT_TYPES.join(', ')}, ${SECURE_KIND}`;
+  return { site, device, kind: kind as MqttTopic['kind'] };
 }
 
 function checkSegment(what: string, s: string): string | undefined {

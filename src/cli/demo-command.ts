@@ -76,6 +76,13 @@ export function demoCommand(): Command {
                 rate: perSecond * speed,
                 truthFile: `${v.dataDir}/sim-truth-round-${r}.json`,
                 score: true,
+                // Every robot and sensor speaks through the post-quantum channel with its own enrolled identity; the
+                // demo's operator (this process) approves them.
+                secure: true,
+                serverIdentityPublicKey: s.security.identityPublicKey,
+                approveDevices: async (ids) => {
+                  for (const id of ids) await s.security.devices.approve(id, 'demo operator');
+                },
               },
               { fetch: globalThis.fetch, sleep, now: () => performance.now(), warn: (l) => log(`simulator: ${l}`) },
             );

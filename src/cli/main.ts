@@ -13,7 +13,11 @@ import { demoCommand } from './demo-command.js';
 import { serveCommand } from './serve-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { keysCommand } from './keys-command.js';
+import { logCommand } from './log-command.js';
+import { witnessCommand } from './witness-command.js';
 import { modelCommand } from './model-command.js';
+import { modelSignCommands } from './model-sign-command.js';
 import { predictCommand } from './predict-command.js';
 import { startCommand } from './start-command.js';
 import { trainCommand } from './train-command.js';
@@ -33,7 +37,10 @@ export function buildProgram(): Command {
   program.addCommand(evaluateCommand());
   program.addCommand(tuneCommand());
   program.addCommand(predictCommand());
-  program.addCommand(modelCommand());
+  program.addCommand(modelSignCommands(modelCommand()));
+  program.addCommand(keysCommand());
+  program.addCommand(logCommand());
+  program.addCommand(witnessCommand());
   program.addCommand(datasetsCommand());
   program
     .command('errors')

@@ -22,6 +22,9 @@ export interface ServeValues {
   alertLog?: string;
   suspiciousPorts?: string;
   modulation?: string;
+  allowUnsignedModel?: boolean;
+  modelKey?: string[];
+  witnessKey?: string[];
 }
 
 /** Adds the service options to a command. */
@@ -38,7 +41,10 @@ export function addServiceOptions(c: Command): Command {
     .option('--webhook-secret <secret>', 'webhook signing key (env IPQSEC_WEBHOOK_SECRET)')
     .option('--alert-log <file>', 'NDJSON alert log with ECS field names, or "none" (default <data-dir>/alerts.ndjson)')
     .option('--suspicious-ports <list>', 'ports whose access raises "Suspicious Port Access" (default 23,2323,3389,4444,5900,6667,31337)')
-    .addOption(new Option('--modulation <kind>', 'rule-risk modulation (docs/detection.md, ablation)').choices(['identity', 'sine']));
+    .addOption(new Option('--modulation <kind>', 'rule-risk modulation (docs/detection.md, ablation)').choices(['identity', 'sine']))
+    .option('--allow-unsigned-model', 'accept a flow model that is unsigned or not signed by a trusted key (logged as a warning)')
+    .option('--model-key <file...>', 'also trust models signed by this ML-DSA-65 public key (key file, `keys show --json` output or base64; repeatable)')
+    .option('--witness-key <vkey...>', 'accept and publish log cosignatures of this witness (its verifier key, printed by `ipqsec witness`; repeatable)');
 }
 
 function port(name: string, v: string): number {
@@ -76,6 +82,10 @@ export function serviceOptions(v: ServeValues, env: Readonly<Record<string, stri
     alertLog: v.alertLog === 'none' ? null : v.alertLog,
     engine,
     ...(env.IPQSEC_ADMIN_TOKEN === undefined ? {} : { adminToken: env.IPQSEC_ADMIN_TOKEN }),
+    ...(env.IPQSEC_KEY_PASSPHRASE === undefined || env.IPQSEC_KEY_PASSPHRASE === '' ? {} : { keyPassphrase: env.IPQSEC_KEY_PASSPHRASE }),
+    allowUnsignedModel: v.allowUnsignedModel === true,
+    modelKeys: v.modelKey ?? [],
+    witnessKeys: v.witnessKey ?? [],
     log,
   };
 }

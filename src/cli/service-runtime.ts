@@ -1,6 +1,7 @@
 /**
- * Starts and stops the whole live service in this process: store, detection engine (with its flow model),
- * monitor, HTTP server, MQTT ingest (embedded broker or an external one), webhooks and the alert log.
+ * Starts and stops the whole live service in this process: store, identity keys (created at first start under the
+ * data directory), tamper-evident log, device registry and secure channel, detection engine (with its signed flow
+ * model), monitor, HTTP server, MQTT ingest (embedded broker or an external one), webhooks and the alert log.
  * `ipqsec serve` and `ipqsec demo` call {@link startService}; it lives in cli/ because it calls `listen()`.
  */
 import { randomFillSync } from 'node:crypto';
@@ -11,7 +12,17 @@ import { idGenerator } from '../core/ids.js';
 import { connectExternal, MqttIngest, startEmbeddedBroker } from '../bus/index.js';
 import { AlertLog, WebhookDispatcher } from '../delivery/index.js';
 import { DetectionEngine, type EngineConfig, type FlowScorer } from '../detect/engine.js';
-import { readModelFile, writeModelFile } from '../ml/model-file.js';
+import { decodeModelBundle, encodeModelBundle, readModelFileBytes, writeModelFileBytes } from '../ml/model-file.js';
+import { verifierFromKey } from '../ledger/verifier-key.js';
+import { sha256 } from '../pqc/classical.js';
+import type { MlDsaKeyPair, PqcProvider } from '../pqc/provider.js';
+import { defaultPqcProvider } from '../pqc/select-provider.js';
+import type { XWingKeyPair } from '../pqc/xwing.js';
+import { publicKeyId } from '../service/device-registry.js';
+import { openSecureBatch } from '../service/secure-ingest.js';
+import { openSecurity, type Security } from '../service/security.js';
+import { loadOrCreateIdentity } from './key-files.js';
+import { assertModelTrusted, loadTrustedModelKeys, signModelFile } from './model-signing.js';
 import { buildApp } from '../server/app.js';
 import { ensureAdminToken, hashToken, hasScope } from '../server/auth.js';
 import { ModelFlowScorer, trainFlowModel } from '../service/flow-model.js';
@@ -38,6 +49,16 @@ export interface ServiceOptions {
   readonly engine?: Partial<EngineConfig>;
   /** IPQSEC_ADMIN_TOKEN. */
   readonly adminToken?: string;
+  /** Accept a model file that is unsigned or not signed by a trusted key (`--allow-unsigned-model`). */
+  readonly allowUnsignedModel?: boolean;
+  /** Extra trusted model-signing public keys (`--model-key`); the server identity is always trusted. */
+  readonly modelKeys?: readonly string[];
+  /** Witness cosigner verifier keys (`--witness-key`) whose cosignatures the log accepts and publishes. */
+  readonly witnessKeys?: readonly string[];
+  /** Passphrase of the identity key files (IPQSEC_KEY_PASSPHRASE); new key files are encrypted under it. */
+  readonly keyPassphrase?: string;
+  /** Tamper-evident log checkpoint interval (ms, default 1,000). */
+  readonly checkpointIntervalMs?: number;
   readonly log: (msg: string) => void;
 }
 
@@ -50,6 +71,8 @@ export interface RunningService {
   readonly monitor: Monitor;
   readonly store: Store;
   readonly metrics: Metrics;
+  /** Identities, secure channel and tamper-evident log. */
+  readonly security: Security;
   /** Stops accepting, drains MQTT and HTTP, flushes the monitor and sinks, closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -69,27 +92,62 @@ export function pooledIdGenerator(): () => string {
   });
 }
 
-async function flowScorerFor(o: ServiceOptions): Promise<FlowScorer | undefined> {
+/** What the flow model loader needs besides the options: the provider and identity to check or sign models, the log. */
+interface ModelContext {
+  readonly provider: PqcProvider;
+  readonly identity: MlDsaKeyPair;
+  readonly security: Security;
+  readonly store: Store;
+}
+
+/** State key of the SHA-256 of the flow model in use (a different one at start is logged as a model change). */
+const MODEL_STATE_KEY = 'model.flow.sha256';
+
+async function flowScorerFor(o: ServiceOptions, m: ModelContext): Promise<FlowScorer | undefined> {
   if (o.model === 'none') {
     o.log('ML flow scoring: off (--model none)');
     return undefined;
   }
   const path = o.model ?? join(o.dataDir, 'flow-model.ipqm');
   if (o.model !== undefined || existsSync(path)) {
-    const bundle = await readModelFile(path);
-    o.log(`ML flow scoring: ${path} (${bundle.training.model}, trained on ${bundle.dataset}, ${bundle.createdAt})`);
+    const bytes = await readModelFileBytes(path);
+    const trustedKeys = [m.identity.publicKey, ...(await loadTrustedModelKeys(o.modelKeys ?? []))];
+    const status = assertModelTrusted(path, bytes, { trustedKeys, allowUnsigned: o.allowUnsignedModel === true, provider: m.provider });
+    if (status.status !== 'valid') o.log(`WARNING: model ${path} is ${status.status === 'unsigned' ? 'unsigned' : `wrongly signed (${status.reason})`}; accepted because of --allow-unsigned-model`);
+    const bundle = decodeModelBundle(bytes, path);
+    o.log(`ML flow scoring: ${path} (${bundle.training.model}, trained on ${bundle.dataset}, ${bundle.createdAt}; signature ${status.status === 'valid' ? `valid, key ${status.keyId}` : status.status})`);
+    await logModelChange(m, path, bytes, 'loaded', status.status === 'valid' ? status.keyId : null);
     return new ModelFlowScorer(bundle, `${bundle.training.model} from ${path}`);
   }
   o.log('ML flow scoring: no model yet; training one on simulator traffic (first start only)...');
   const t0 = Date.now();
   const { bundle, provenance: p } = await trainFlowModel();
-  await writeModelFile(path, bundle);
+  const signed = signModelFile(m.provider, m.identity, encodeModelBundle(bundle), path);
+  await writeModelFileBytes(path, signed);
   o.log(
     `ML flow scoring: trained GBDT in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${p.simulatorRows} simulator flows (${p.simulatorAttacks} attacks)` +
       (p.unswFile === null ? ' (UNSW-NB15 not found under IPQSEC_DATA: simulator only)' : ` + ${p.unswRows} UNSW-NB15 rows from ${p.unswFile}`) +
-      `; saved to ${path}`,
+      `; signed with the server identity and saved to ${path}`,
   );
+  await logModelChange(m, path, signed, 'trained', publicKeyId(m.identity.publicKey));
   return new ModelFlowScorer(bundle, `gbdt trained at first start (${bundle.dataset})`);
+}
+
+/** Appends a `model` log entry when the model file differs from the one used at the previous start. */
+async function logModelChange(m: ModelContext, path: string, bytes: Uint8Array, op: 'loaded' | 'trained', signedBy: string | null): Promise<void> {
+  const sha = Buffer.from(sha256(bytes)).toString('hex');
+  if ((await m.store.getState(MODEL_STATE_KEY)) === sha) return;
+  await m.security.audit.append([{ v: 1, kind: 'model', ts_ms: Date.now(), subject: 'flow-model', data: { op, sha256: sha, file: path, signed_by: signedBy } }]);
+  await m.store.setState(MODEL_STATE_KEY, sha);
+}
+
+/** Loads the server identity (ML-DSA-65) and KEM (X-Wing) keys from the data directory, creating them at first start. */
+async function loadServerKeys(dataDir: string, provider: PqcProvider, o: ServiceOptions): Promise<{ identity: MlDsaKeyPair; kem: XWingKeyPair }> {
+  const pass = o.keyPassphrase === undefined ? {} : { passphrase: o.keyPassphrase };
+  const id = await loadOrCreateIdentity(dataDir, 'identity.key', provider, { algorithm: 'ML-DSA-65', ...pass });
+  const kem = await loadOrCreateIdentity(dataDir, 'kem.key', provider, { algorithm: 'X-Wing', ...pass });
+  o.log(`identity: ${id.created ? 'created' : 'loaded'} ${id.path} (ML-DSA-65, key ${id.keyId}); KEM key ${kem.created ? 'created' : 'loaded'} ${kem.path} (X-Wing, key ${kem.keyId}); crypto back-end ${provider.backend}`);
+  return { identity: id.keyPair, kem: kem.keyPair };
 }
 
 /** Starts the service; resolves when it listens. */
@@ -111,7 +169,24 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const newId = pooledIdGenerator();
     const { generated } = await ensureAdminToken(store, o.adminToken);
     const metrics = createMetrics();
-    const flowScorer = await flowScorerFor({ ...o, dataDir });
+    const provider = defaultPqcProvider();
+    const keys = await loadServerKeys(dataDir, provider, o);
+    const security = await openSecurity({
+      store,
+      provider,
+      identity: keys.identity,
+      kem: keys.kem,
+      witnesses: (o.witnessKeys ?? []).map((vkey) => {
+        const v = verifierFromKey(provider, vkey, 'cosigner');
+        return { name: v.name, publicKey: v.publicKey };
+      }),
+      ...(o.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: o.checkpointIntervalMs }),
+      onError: (e) => o.log(`tamper-evident log: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    closers.push(() => security.close());
+    o.log(`tamper-evident log: ${security.audit.size} entries, origin ${security.logKey.origin}; verifier key ${security.logKey.vkey.slice(0, 60)}...`);
+    metrics.registerChannel(security.channel);
+    const flowScorer = await flowScorerFor({ ...o, dataDir }, { provider, identity: keys.identity, security, store });
     const engine = new DetectionEngine(o.engine ?? {}, { newId, ...(flowScorer === undefined ? {} : { flowScorer }) });
     const sinks: AlertSink[] = [];
     if (o.webhooks !== undefined && o.webhooks.length > 0) {
@@ -128,6 +203,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       engine,
       sinks,
+      audit: security.audit,
       hooks: {
         ...monitorMetricsHooks(metrics, () => engine.memory.size),
         onError: (e) => o.log(`stream subscriber failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -141,7 +217,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     }
     o.log(`threat memory: ${engine.memory.size} entities loaded from ${store.path}`);
 
-    const app = await buildApp({ store, monitor, metrics, log: (level, msg) => o.log(`[${level}] ${msg}`) }, { newId });
+    const app = await buildApp({ store, monitor, metrics, security, log: (level, msg) => o.log(`[${level}] ${msg}`) }, { newId });
     let address: string;
     try {
       address = await app.listen({ host: o.host, port: o.port });
@@ -162,6 +238,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           o.log(`mqtt: dropped a malformed message on ${topic}: ${reason}`);
         },
         onError: (e) => o.log(`mqtt ingest failed: ${e instanceof Error ? e.message : String(e)}`),
+        openSecure: (payload, topic) => {
+          const batch = openSecureBatch(security.channel, payload, newId);
+          if (batch.deviceId !== topic.device) {
+            throw new IpqsecError('IPQ-P006', `envelope of device ${batch.deviceId} published under device ${topic.device}`, { details: { reason: 'wrong_device' } });
+          }
+          return batch.events;
+        },
       });
       closers.push(() => ingest.close());
       if (o.mqtt.mode === 'embedded') {
@@ -169,6 +252,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           host: o.mqtt.host,
           port: o.mqtt.port,
           ingest,
+          allowSecureDevices: true,
           authenticate: async (_user, password) => {
             if (password === undefined || password === '') return false;
             const t = await store.findTokenByHash(hashToken(password));
@@ -190,6 +274,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       monitor,
       store,
       metrics,
+      security,
       close: closeAll,
     };
   } catch (e) {

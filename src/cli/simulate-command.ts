@@ -15,6 +15,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { defaultPqcProvider } from '../pqc/select-provider.js';
+import { SecureFleet } from './secure-fleet.js';
 import { IpqsecError } from '../core/errors.js';
 import { entityOf, eventTimeMs, type EventInput, type EventType } from '../core/events.js';
 import {
@@ -57,11 +59,17 @@ export interface SimulateRunOptions
   readonly rate?: number;
   readonly truthFile: string;
   readonly score: boolean;
+  /** Send over the secure channel (HTTP): one enrolled identity and session per device (secure-fleet.ts). */
+  readonly secure?: boolean;
+  /** Pinned server identity public key for `secure` (undefined: trust on first use). */
+  readonly serverIdentityPublicKey?: Uint8Array;
+  /** Approves the simulated devices that are pending (in-process operator; default: the token approves). */
+  readonly approveDevices?: (deviceIds: readonly string[]) => Promise<void>;
 }
 
 /** What `runSimulate` did (the `--json` output). */
 export interface SimulateSummary {
-  readonly transport: 'http' | 'mqtt';
+  readonly transport: 'http' | 'mqtt' | 'secure';
   readonly target: string;
   readonly seed: number;
   readonly start: string;
@@ -224,7 +232,19 @@ export async function runSimulate(o: SimulateRunOptions, io: SimulateIo): Promis
   let alerts = 0;
   let last: SimEvent | null = null;
   let client: MqttClient | undefined;
-  if (o.mqtt !== undefined) {
+  let fleet: SecureFleet | undefined;
+  if (o.secure === true) {
+    fleet = await SecureFleet.open({
+      server: o.server,
+      token: o.token,
+      deviceIds: [],
+      ...(o.approveDevices === undefined ? {} : { approve: o.approveDevices }),
+      provider: defaultPqcProvider(),
+      fetch: io.fetch,
+      warn: io.warn,
+      ...(o.serverIdentityPublicKey === undefined ? {} : { serverIdentityPublicKey: o.serverIdentityPublicKey }),
+    });
+  } else if (o.mqtt !== undefined) {
     try {
       client = await connectAsync(o.mqtt, { username: 'sim', password: o.token, reconnectPeriod: 0, connectTimeout: 10_000 }, false);
     } catch (e) {
@@ -235,7 +255,7 @@ export async function runSimulate(o: SimulateRunOptions, io: SimulateIo): Promis
     if (batch.length === 0) return;
     if (client !== undefined) await publishBatch(client, o.mqtt as string, batch);
     else {
-      const results = await postBatch(io, o, batch);
+      const results = fleet !== undefined ? await fleet.send(batch) : await postBatch(io, o, batch);
       for (let i = 0; i < batch.length; i++) {
         const a = results[i].alerts ?? [];
         if (a.length === 0) continue;
@@ -266,6 +286,7 @@ export async function runSimulate(o: SimulateRunOptions, io: SimulateIo): Promis
     await flush(pending);
   } finally {
     await client?.endAsync();
+    fleet?.close();
   }
   const truth = stream.truth();
   await writeTruth(o.truthFile, truth);
@@ -284,8 +305,8 @@ export async function runSimulate(o: SimulateRunOptions, io: SimulateIo): Promis
     scores = scoreRun(truth, obs);
   }
   return {
-    transport: o.mqtt === undefined ? 'http' : 'mqtt',
-    target: o.mqtt ?? `${o.server}/api/v1/events`,
+    transport: o.secure === true ? 'secure' : o.mqtt === undefined ? 'http' : 'mqtt',
+    target: o.secure === true ? `${o.server}/api/v1/events (secure channel, ${fleet?.size ?? 0} devices)` : (o.mqtt ?? `${o.server}/api/v1/events`),
     seed: o.seed,
     start: new Date(o.startMs).toISOString(),
     duration_s: o.durationS,
@@ -358,6 +379,7 @@ interface SimulateValues {
   flowRate: string;
   sensorInterval?: string;
   scenarios?: string;
+  secure?: boolean;
 }
 
 function numberOption(name: string, s: string, o: { min: number; max?: number; integer?: boolean }): number {
@@ -392,6 +414,7 @@ export function parseSimulateOptions(v: SimulateValues, env: Readonly<Record<str
     if (bad.length > 0) throw new IpqsecError('IPQ-C001', `--scenarios: unknown ${bad.join(', ')} (known: ${SCENARIO_KINDS.join(', ')}, or none)`);
   }
   const token = v.token ?? env.IPQSEC_TOKEN;
+  if (v.secure === true && v.mqtt !== undefined) throw new IpqsecError('IPQ-C001', '--secure sends over HTTP through the secure channel; leave out --mqtt');
   return {
     seed: numberOption('seed', v.seed, { min: -Number.MAX_SAFE_INTEGER, integer: true }),
     startMs,
@@ -408,6 +431,7 @@ export function parseSimulateOptions(v: SimulateValues, env: Readonly<Record<str
     rate: v.rate === undefined ? undefined : numberOption('rate', v.rate, { min: 0.001 }),
     truthFile: v.truth,
     score: v.score === true,
+    secure: v.secure === true,
   };
 }
 
@@ -444,6 +468,7 @@ export function simulateCommand(): Command {
     .option('--batch <n>', 'events per request (1-10000)', '1000')
     .option('--rate <events/s>', 'send at most this many events per second (default: as fast as possible)')
     .option('--truth <file>', 'where to write the ground truth (JSON)', './sim-truth.json')
+    .option('--secure', 'send through the post-quantum secure channel: every robot and sensor (and a network gateway) enrolls an ML-DSA-65 identity and opens an X-Wing session (an admin token also approves them)')
     .option('--score', 'score the alerts against the ground truth per scenario (recall, precision, time to detect)')
     .option('--json', 'print a JSON summary instead of text')
     .option('--robots <n>', 'robots', String(SIM_DEFAULTS.robots))

@@ -7,12 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpqsecError, isIpqsecError } from '../core/errors.js';
 import type { ModelArray } from './classifier.js';
 import {
+  attachModelSignature,
   checkFeatureSchema,
   decodeModelBundle,
   describeModelBundle,
   encodeModelBundle,
+  modelFileSignedPart,
   readModelFile,
+  readModelFileBytes,
+  readModelSignatureBlock,
   writeModelFile,
+  writeModelFileBytes,
 } from './model-file.js';
 import type { ModelBundle } from './model-file.js';
 
@@ -270,7 +275,10 @@ describe('model file: damaged files', () => {
     expect(isIpqsecError(err, 'IPQ-M003')).toBe(true);
     expect((err as Error).message).toMatch(/version 2.*version 1/);
     const flagged = Uint8Array.from(small);
-    flagged[10] = 1;
+    flagged[10] = 2; // bit 1: undefined in version 1
+    expect(() => decodeModelBundle(flagged)).toThrow(expect.objectContaining({ code: 'IPQ-M003' }));
+    flagged[11] = 0x80;
+    flagged[10] = 1; // bit 0 is defined, bit 15 is not
     expect(() => decodeModelBundle(flagged)).toThrow(expect.objectContaining({ code: 'IPQ-M003' }));
   });
 
@@ -280,6 +288,138 @@ describe('model file: damaged files', () => {
     junk[17] = 0x7d; // '}' followed by more text: invalid JSON
     createHash('sha256').update(junk.subarray(0, junk.length - 32)).digest().forEach((x, i) => (junk[junk.length - 32 + i] = x));
     expect(() => decodeModelBundle(junk)).toThrow(/IPQ-M001 byte 16: .*not valid UTF-8 JSON/);
+  });
+});
+
+describe('model file: signature block (flag bit 0)', () => {
+  const unsigned = encodeModelBundle(smallBundle({ a: Float64Array.of(1, NaN), b: Uint8Array.of(1, 2, 3) }));
+  const pk = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
+  const sig = Uint8Array.from({ length: 77 }, (_, i) => 255 - i);
+
+  /** The signed file assembled by hand from docs/model-file.md, independently of the code under test. */
+  function handSigned(algorithm = 1, key = pk, signature = sig): { prefix: Buffer; file: Buffer } {
+    const prefix = Buffer.from(unsigned);
+    prefix.writeUInt16LE(prefix.readUInt16LE(10) | 1, 10);
+    createHash('sha256').update(prefix.subarray(0, prefix.length - 32)).digest().copy(prefix, prefix.length - 32);
+    const head = Buffer.alloc(16);
+    head.write('IPQSSIG\0', 0, 'latin1');
+    head.writeUInt16LE(algorithm, 8);
+    head.writeUInt16LE(key.length, 10);
+    head.writeUInt16LE(signature.length, 12);
+    return { prefix, file: Buffer.concat([prefix, head, key, signature]) };
+  }
+
+  it('unsigned files still read and have no block', () => {
+    expect(readModelSignatureBlock(unsigned)).toBeUndefined();
+    expect(decodeModelBundle(unsigned).model.kind).toBe('logistic');
+  });
+
+  it('reads a signed file assembled by hand from the documented layout', () => {
+    const { prefix, file } = handSigned();
+    const back = decodeModelBundle(file, 'signed.ipqm');
+    expect(bitsOf(back.model.arrays.b)).toBe('010203');
+    const parts = readModelSignatureBlock(file);
+    expect(parts).toBeDefined();
+    expect(Buffer.from(parts!.signedPart).equals(prefix)).toBe(true);
+    expect(parts!.block.algorithm).toBe(1);
+    expect([...parts!.block.publicKey]).toEqual([...pk]);
+    expect([...parts!.block.signature]).toEqual([...sig]);
+  });
+
+  it('modelFileSignedPart sets flag bit 0 and recomputes the checksum; attach appends the documented block', () => {
+    const { prefix, file } = handSigned(7);
+    expect(Buffer.from(modelFileSignedPart(unsigned)).equals(prefix)).toBe(true);
+    expect(Buffer.from(modelFileSignedPart(file)).equals(prefix)).toBe(true);
+    const attached = attachModelSignature(unsigned, { algorithm: 7, publicKey: pk, signature: sig });
+    expect(Buffer.from(attached).equals(file)).toBe(true);
+    // Re-signing a signed file replaces its block.
+    const other = handSigned(1, Uint8Array.of(9), Uint8Array.of(8, 8));
+    expect(Buffer.from(attachModelSignature(file, { algorithm: 1, publicKey: Uint8Array.of(9), signature: Uint8Array.of(8, 8) })).equals(other.file)).toBe(true);
+    // The input is not modified, also when it is a Buffer (whose slice() is a view).
+    const asBuffer = Buffer.from(unsigned);
+    modelFileSignedPart(asBuffer);
+    attachModelSignature(asBuffer, { algorithm: 7, publicKey: pk, signature: sig });
+    expect(asBuffer.equals(Buffer.from(unsigned))).toBe(true);
+    expect(readModelSignatureBlock(unsigned)).toBeUndefined();
+  });
+
+  it('rejects blocks a u16 length cannot hold or an algorithm id 0 with RangeError', () => {
+    expect(() => attachModelSignature(unsigned, { algorithm: 0, publicKey: pk, signature: sig })).toThrow(RangeError);
+    expect(() => attachModelSignature(unsigned, { algorithm: 1, publicKey: new Uint8Array(0), signature: sig })).toThrow(RangeError);
+    expect(() => attachModelSignature(unsigned, { algorithm: 1, publicKey: pk, signature: new Uint8Array(65536) })).toThrow(RangeError);
+  });
+
+  it('rejects flag bit 0 without a well-framed block with IPQ-M001', () => {
+    const { prefix, file } = handSigned();
+    expect(() => decodeModelBundle(prefix)).toThrow(/IPQ-M001 .*truncated in the signature block/);
+    const badMagic = Buffer.from(file);
+    badMagic[prefix.length] = 0x58;
+    expect(() => decodeModelBundle(badMagic)).toThrow(new RegExp(`IPQ-M001 byte ${prefix.length}: .*IPQSSIG`));
+    const reserved = Buffer.from(file);
+    reserved[prefix.length + 15] = 1;
+    expect(() => readModelSignatureBlock(reserved)).toThrow(/IPQ-M001 .*signature block header is malformed/);
+    expect(() => decodeModelBundle(Buffer.concat([file, Buffer.of(0)]))).toThrow(/IPQ-M001 .*unexpected bytes after the signature block/);
+    // Trailing bytes without flag bit 0 are still refused.
+    expect(() => decodeModelBundle(Buffer.concat([Buffer.from(unsigned), file.subarray(prefix.length)]))).toThrow(/IPQ-M001 .*after the checksum/);
+  });
+
+  it('fails with IPQ-M001 for every truncation length of a signed file', () => {
+    const { file } = handSigned();
+    for (let cut = 0; cut < file.length; cut++) {
+      expect(() => decodeModelBundle(file.subarray(0, cut)), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'IPQ-M001' }));
+      expect(() => readModelSignatureBlock(file.subarray(0, cut)), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'IPQ-M001' }));
+    }
+  });
+
+  it('a changed byte of the signed part fails the checksum; a re-checksummed change yields a different signed part', () => {
+    const { prefix, file } = handSigned();
+    const damaged = Buffer.from(file);
+    damaged[prefix.length - 40] ^= 1; // last payload byte
+    expect(() => decodeModelBundle(damaged)).toThrow(new RegExp(`IPQ-M001 byte ${prefix.length - 32}: .*checksum mismatch`));
+    expect(() => readModelSignatureBlock(damaged)).toThrow(/checksum mismatch/);
+    // An attacker who recomputes the unkeyed checksum gets a readable file whose signed part differs from what
+    // was signed, so the (ML-DSA) signature check in src/pqc fails; see model-signature.test.ts.
+    createHash('sha256').update(damaged.subarray(0, prefix.length - 32)).digest().copy(damaged, prefix.length - 32);
+    const parts = readModelSignatureBlock(damaged)!;
+    expect(Buffer.from(parts.signedPart).equals(prefix)).toBe(false);
+    expect([...parts.block.signature]).toEqual([...sig]);
+  });
+
+  it('any flipped byte or cut point either fails with IpqsecError or, only inside the block, still reads (property)', () => {
+    const { prefix, file } = handSigned();
+    fc.assert(
+      fc.property(fc.nat(file.length - 1), fc.nat(file.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), (cut, at, mask, doCut) => {
+        const damaged = Uint8Array.from(file);
+        damaged[at] ^= mask;
+        const input = doCut ? damaged.subarray(0, cut) : damaged;
+        let err: unknown;
+        try {
+          decodeModelBundle(input);
+          readModelSignatureBlock(input);
+        } catch (e) {
+          err = e;
+        }
+        if (err !== undefined) expect(err).toBeInstanceOf(IpqsecError);
+        // Only a change to the key or signature bytes (or the algorithm id) goes unnoticed by this layer.
+        else expect(!doCut && at >= prefix.length + 8 && !(at >= prefix.length + 10 && at < prefix.length + 16)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('writes and reads raw model-file bytes atomically', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ipqsec-model-raw-'));
+    try {
+      const path = join(dir, 's.ipqm');
+      const { file } = handSigned();
+      await writeModelFileBytes(path, file);
+      expect(Buffer.from(await readModelFileBytes(path)).equals(file)).toBe(true);
+      expect(await readdir(dir)).toEqual(['s.ipqm']);
+      expect((await readModelFile(path)).dataset).toBe('nsl-kdd');
+      await expect(readModelFileBytes(join(dir, 'nope.ipqm'))).rejects.toMatchObject({ code: 'IPQ-M009' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

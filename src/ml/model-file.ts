@@ -8,12 +8,17 @@
  * | --- | --- | --- |
  * | 0 | 8 | magic `IPQSMDL\0` (`49 50 51 53 4D 44 4C 00`) |
  * | 8 | 2 | format version, u16 little-endian (1) |
- * | 10 | 2 | flags, u16 little-endian (0; every bit reserved) |
+ * | 10 | 2 | flags, u16 little-endian (bit 0: signature block present; other bits reserved, 0) |
  * | 12 | 4 | header length `H` in bytes, u32 little-endian |
  * | 16 | H | header: UTF-8 JSON (the bundle with each typed array replaced by `{"$array": i}`) |
  * | 16+H | 0–7 | zero padding to the next multiple of 8 (payload start `P`) |
  * | P | `payloadBytes` | typed arrays, little-endian, each starting at an 8-byte aligned offset |
  * | P+payloadBytes | 32 | SHA-256 (FIPS 180-4) of every byte before it |
+ * | P+payloadBytes+32 | 16+Lk+Ls | flag bit 0 only: signature block `IPQSSIG\0`, u16 algorithm, u16 Lk, u16 Ls, u16 0, public key, signature |
+ *
+ * The signature covers bytes `0 … P+payloadBytes+31` (flag bit 0 set, checksum included). This module only
+ * frames the block ({@link modelFileSignedPart}, {@link attachModelSignature}, {@link readModelSignatureBlock});
+ * signing and verifying (ML-DSA-65) live in `src/pqc/model-signature.ts`, which this layer must not import.
  *
  * Reading checks, in order: magic (IPQ-M002), version and flags (IPQ-M003), then lengths, JSON, checksum and
  * the array table (IPQ-M001, naming the byte offset). Nothing is trusted before the checksum passes, so a
@@ -31,6 +36,12 @@ import type { ModelArray, SerializedModel } from './classifier.js';
 export const MODEL_FILE_MAGIC: Uint8Array = Uint8Array.of(0x49, 0x50, 0x51, 0x53, 0x4d, 0x44, 0x4c, 0x00);
 /** The one format version this code writes and reads. */
 export const MODEL_FILE_VERSION = 1;
+/** Flag bit 0 (offset 10): a signature block follows the checksum. The only flag format version 1 defines. */
+export const MODEL_FILE_FLAG_SIGNED = 0x0001;
+/** Magic bytes opening the signature block: ASCII `IPQSSIG` and a NUL. */
+export const MODEL_SIGNATURE_MAGIC: Uint8Array = Uint8Array.of(0x49, 0x50, 0x51, 0x53, 0x53, 0x49, 0x47, 0x00);
+/** Fixed part of the signature block: magic, algorithm, key length, signature length, reserved. */
+const SIGNATURE_PRELUDE_BYTES = 16;
 /** Bytes of the fixed prelude: magic, version, flags, header length. */
 const PRELUDE_BYTES = 16;
 /** SHA-256 digest length (FIPS 180-4). */
@@ -238,19 +249,23 @@ function sha256(bytes: Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
 
+/** Where the parts of a model file are, after its prelude, lengths, framing and checksum passed. */
+interface Located {
+  /** The parsed JSON header (not yet checked beyond `payloadBytes`). */
+  readonly header: Record<string, unknown>;
+  readonly payloadStart: number;
+  readonly payloadBytes: number;
+  /** End of the checksum = start of the signature block (or the file length when unsigned). */
+  readonly checksumEnd: number;
+  /** The signature block, when flag bit 0 is set. */
+  readonly block: ModelSignatureBlock | undefined;
+}
+
 /**
- * Decodes the bytes of a model file.
- *
- * Arrays are zero-copy views into `bytes` when their position is aligned for their type on a
- * little-endian host, otherwise aligned copies; do not modify `bytes` while the bundle is in use.
- * Cost: one SHA-256 pass and one JSON parse of the header (a 300-tree model of a few MB decodes in a few
- * milliseconds).
- * @param fileName shown in error messages.
- * @throws IpqsecError IPQ-M002 when the magic is wrong; IPQ-M003 for another format version or unknown
- *   flags; IPQ-M001 when the file is truncated, has trailing bytes, fails its checksum, or its header is not
- *   valid UTF-8 JSON of the expected shape (the message names the byte offset).
+ * Checks magic, version, flags, header JSON, lengths, signature-block framing and checksum, in the order of
+ * `docs/model-file.md` "Reading and errors"; shared by decoding and the signature helpers.
  */
-export function decodeModelBundle(bytes: Uint8Array, fileName?: string): ModelBundle {
+function locateModelFile(bytes: Uint8Array, fileName: string | undefined): Located {
   const corrupt = (offset: number, detail: string): IpqsecError =>
     new IpqsecError('IPQ-M001', detail, { location: loc(fileName, offset) });
   const n = bytes.length;
@@ -275,11 +290,14 @@ export function decodeModelBundle(bytes: Uint8Array, fileName?: string): ModelBu
     );
   }
   const flags = view.getUint16(10, true);
-  if (flags !== 0) {
-    throw new IpqsecError('IPQ-M003', `unknown flags 0x${flags.toString(16).padStart(4, '0')} (format version ${MODEL_FILE_VERSION} defines none)`, {
-      location: loc(fileName, 10),
-    });
+  if ((flags & ~MODEL_FILE_FLAG_SIGNED) !== 0) {
+    throw new IpqsecError(
+      'IPQ-M003',
+      `unknown flags 0x${flags.toString(16).padStart(4, '0')} (format version ${MODEL_FILE_VERSION} defines only bit 0, signature block present)`,
+      { location: loc(fileName, 10) },
+    );
   }
+  const signed = (flags & MODEL_FILE_FLAG_SIGNED) !== 0;
   const headerLen = view.getUint32(12, true);
   const headerEnd = PRELUDE_BYTES + headerLen;
   if (headerEnd > n) {
@@ -300,21 +318,77 @@ export function decodeModelBundle(bytes: Uint8Array, fileName?: string): ModelBu
   }
   const payloadStart = align8(headerEnd);
   const checksumAt = payloadStart + payloadBytes;
-  const expected = checksumAt + CHECKSUM_BYTES;
-  if (n < expected) {
+  const checksumEnd = checksumAt + CHECKSUM_BYTES;
+  if (n < checksumEnd) {
     const what = n <= checksumAt ? 'payload' : 'checksum';
-    throw corrupt(n, `truncated in the ${what}: the header says the file has ${expected} bytes, it has ${n}`);
+    throw corrupt(n, `truncated in the ${what}: the header says the file has ${signed ? 'at least ' : ''}${checksumEnd} bytes, it has ${n}`);
   }
-  if (n > expected) {
-    throw corrupt(expected, `${n - expected} unexpected bytes after the checksum (file should end at byte ${expected})`);
+  let block: ModelSignatureBlock | undefined;
+  if (!signed) {
+    if (n > checksumEnd) {
+      throw corrupt(checksumEnd, `${n - checksumEnd} unexpected bytes after the checksum (file should end at byte ${checksumEnd})`);
+    }
+  } else {
+    block = readSignatureBlockAt(bytes, checksumEnd, corrupt);
   }
-  const stored = bytes.subarray(checksumAt, expected);
+  const stored = bytes.subarray(checksumAt, checksumEnd);
   const actual = sha256(bytes.subarray(0, checksumAt));
   for (let i = 0; i < CHECKSUM_BYTES; i++) {
     if (stored[i] !== actual[i]) {
       throw corrupt(checksumAt, `SHA-256 checksum mismatch: stored ${hex(stored)}, computed ${hex(actual)}`);
     }
   }
+  return { header, payloadStart, payloadBytes, checksumEnd, block };
+}
+
+/** Parses the framing of the signature block that starts at `at` and must end exactly at the end of the file. */
+function readSignatureBlockAt(bytes: Uint8Array, at: number, corrupt: (offset: number, detail: string) => IpqsecError): ModelSignatureBlock {
+  const n = bytes.length;
+  if (n < at + SIGNATURE_PRELUDE_BYTES) {
+    throw corrupt(n, `truncated in the signature block: flag bit 0 says a block of at least ${SIGNATURE_PRELUDE_BYTES} bytes follows the checksum at byte ${at}, the file has ${n} bytes`);
+  }
+  for (let i = 0; i < MODEL_SIGNATURE_MAGIC.length; i++) {
+    if (bytes[at + i] !== MODEL_SIGNATURE_MAGIC[i]) {
+      throw corrupt(at, `signature block does not start with "IPQSSIG\\0" (found ${hex(bytes.subarray(at, at + MODEL_SIGNATURE_MAGIC.length))})`);
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const algorithm = view.getUint16(at + 8, true);
+  const keyLen = view.getUint16(at + 10, true);
+  const sigLen = view.getUint16(at + 12, true);
+  const reserved = view.getUint16(at + 14, true);
+  if (algorithm === 0 || keyLen === 0 || sigLen === 0 || reserved !== 0) {
+    throw corrupt(at + 8, `signature block header is malformed (algorithm ${algorithm}, key ${keyLen} bytes, signature ${sigLen} bytes, reserved ${reserved})`);
+  }
+  const end = at + SIGNATURE_PRELUDE_BYTES + keyLen + sigLen;
+  if (n < end) throw corrupt(n, `truncated in the signature block: it ends at byte ${end}, the file has ${n} bytes`);
+  if (n > end) throw corrupt(end, `${n - end} unexpected bytes after the signature block (file should end at byte ${end})`);
+  const keyAt = at + SIGNATURE_PRELUDE_BYTES;
+  return {
+    algorithm,
+    publicKey: copyOf(bytes.subarray(keyAt, keyAt + keyLen)),
+    signature: copyOf(bytes.subarray(keyAt + keyLen, end)),
+  };
+}
+
+/**
+ * Decodes the bytes of a model file.
+ *
+ * Arrays are zero-copy views into `bytes` when their position is aligned for their type on a
+ * little-endian host, otherwise aligned copies; do not modify `bytes` while the bundle is in use.
+ * Cost: one SHA-256 pass and one JSON parse of the header (a 300-tree model of a few MB decodes in a few
+ * milliseconds).
+ * @param fileName shown in error messages.
+ * A signed file (flag bit 0) decodes like an unsigned one once its signature block is well-framed; the
+ * signature itself is not checked here (`src/pqc/model-signature.ts` does, see {@link readModelSignatureBlock}).
+ * @throws IpqsecError IPQ-M002 when the magic is wrong; IPQ-M003 for another format version or unknown
+ *   flags; IPQ-M001 when the file is truncated, has trailing bytes, a malformed signature block, fails its
+ *   checksum, or its header is not valid UTF-8 JSON of the expected shape (the message names the byte offset).
+ */
+export function decodeModelBundle(bytes: Uint8Array, fileName?: string): ModelBundle {
+  const corrupt = (offset: number, detail: string): IpqsecError =>
+    new IpqsecError('IPQ-M001', detail, { location: loc(fileName, offset) });
+  const { header, payloadStart, payloadBytes } = locateModelFile(bytes, fileName);
   // The checksum passed: the bytes are as written. What follows only fails for a file a buggy or foreign
   // writer produced, still reported as a corrupt file rather than a crash.
   const entriesRaw = header.arrays;
@@ -414,12 +488,100 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+/** A copy of `b` in its own buffer (`Buffer#slice` would return a view, so it is not used on inputs). */
+function copyOf(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
 function loc(file: string | undefined, offset: number): ErrorLocation {
   return file === undefined ? { offset } : { file, offset };
 }
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Signature block (framing only; the cryptography is in src/pqc/model-signature.ts)
+
+/**
+ * The raw signature block of a signed model file (`docs/model-file.md`, "Signature block"). This layer does not
+ * interpret `algorithm`, `publicKey` or `signature`; each is non-empty and at most 65,535 bytes (u16 lengths).
+ */
+export interface ModelSignatureBlock {
+  /** Signature algorithm id, 1..65535; 1 = ML-DSA-65 (FIPS 204) with context `ipqsec-model-v1`. */
+  readonly algorithm: number;
+  /** The signer's encoded public key. */
+  readonly publicKey: Uint8Array;
+  /** The signature over the signed part. */
+  readonly signature: Uint8Array;
+}
+
+/** A signed model file split at the end of its checksum. */
+export interface SignedModelParts {
+  /** Bytes `0 … end of checksum` (flag bit 0 set): what the signature covers. A view into the input. */
+  readonly signedPart: Uint8Array;
+  readonly block: ModelSignatureBlock;
+}
+
+/**
+ * Splits a signed model file into the signed part and its signature block; `undefined` for an unsigned file
+ * (flag bit 0 clear). Checks everything {@link decodeModelBundle} checks up to and including the checksum (not
+ * the array table or the bundle's fields) and the block's framing; it does not verify the signature.
+ * @throws IpqsecError IPQ-M001/M002/M003 as {@link decodeModelBundle}.
+ */
+export function readModelSignatureBlock(bytes: Uint8Array, fileName?: string): SignedModelParts | undefined {
+  const l = locateModelFile(bytes, fileName);
+  if (l.block === undefined) return undefined;
+  return { signedPart: bytes.subarray(0, l.checksumEnd), block: l.block };
+}
+
+/**
+ * The bytes a signature over this model file covers: the file up to and including its checksum, with flag bit 0
+ * set. For a signed file that is a copy of its signed part (the old block is dropped); for an unsigned file, a copy
+ * with flag bit 0 set and the checksum recomputed. Sign these bytes, then {@link attachModelSignature}.
+ * Cost: one copy and, for an unsigned file, two SHA-256 passes.
+ * @throws IpqsecError IPQ-M001/M002/M003 as {@link decodeModelBundle}.
+ */
+export function modelFileSignedPart(bytes: Uint8Array, fileName?: string): Uint8Array {
+  const l = locateModelFile(bytes, fileName);
+  const out = copyOf(bytes.subarray(0, l.checksumEnd));
+  if (l.block === undefined) {
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    view.setUint16(10, view.getUint16(10, true) | MODEL_FILE_FLAG_SIGNED, true);
+    const checksumAt = l.checksumEnd - CHECKSUM_BYTES;
+    out.set(sha256(out.subarray(0, checksumAt)), checksumAt);
+  }
+  return out;
+}
+
+/**
+ * Returns the signed model file: {@link modelFileSignedPart}`(bytes)` followed by the encoded signature block.
+ * `block.signature` must have been computed over `modelFileSignedPart(bytes)`; this function does not check it.
+ * A signature already on `bytes` is replaced.
+ * @throws RangeError when the algorithm id is not in 1..65535 or the key or signature is empty or longer than
+ *   65,535 bytes; IpqsecError IPQ-M001/M002/M003 when `bytes` is not a valid model file.
+ */
+export function attachModelSignature(bytes: Uint8Array, block: ModelSignatureBlock, fileName?: string): Uint8Array {
+  const u16 = (v: number) => Number.isInteger(v) && v >= 1 && v <= 0xffff;
+  if (!u16(block.algorithm)) throw new RangeError(`signature algorithm id must be in 1..65535, got ${block.algorithm}`);
+  if (!u16(block.publicKey.length)) throw new RangeError(`signature public key must be 1..65535 bytes, got ${block.publicKey.length}`);
+  if (!u16(block.signature.length)) throw new RangeError(`signature must be 1..65535 bytes, got ${block.signature.length}`);
+  const part = modelFileSignedPart(bytes, fileName);
+  const out = new Uint8Array(part.length + SIGNATURE_PRELUDE_BYTES + block.publicKey.length + block.signature.length);
+  out.set(part, 0);
+  const at = part.length;
+  const view = new DataView(out.buffer);
+  out.set(MODEL_SIGNATURE_MAGIC, at);
+  view.setUint16(at + 8, block.algorithm, true);
+  view.setUint16(at + 10, block.publicKey.length, true);
+  view.setUint16(at + 12, block.signature.length, true);
+  view.setUint16(at + 14, 0, true);
+  out.set(block.publicKey, at + SIGNATURE_PRELUDE_BYTES);
+  out.set(block.signature, at + SIGNATURE_PRELUDE_BYTES + block.publicKey.length);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -433,7 +595,15 @@ function hex(b: Uint8Array): string {
  *   `node:fs` after the temporary file is removed.
  */
 export async function writeModelFile(path: string, bundle: ModelBundle): Promise<void> {
-  const bytes = encodeModelBundle(bundle);
+  await writeModelFileBytes(path, encodeModelBundle(bundle));
+}
+
+/**
+ * Writes the bytes of an encoded (possibly signed) model file to `path` atomically, as {@link writeModelFile}.
+ * The bytes are written as given, not checked.
+ * @throws file-system errors (`EACCES`, `ENOSPC`, ...) as thrown by `node:fs` after the temporary file is removed.
+ */
+export async function writeModelFileBytes(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
     const fh = await open(tmp, 'wx');
@@ -451,20 +621,26 @@ export async function writeModelFile(path: string, bundle: ModelBundle): Promise
 }
 
 /**
- * Reads and decodes a model file.
- * @throws IpqsecError IPQ-M009 when the file cannot be read, otherwise as {@link decodeModelBundle}.
+ * Reads the raw bytes of a model file (for a signature check before {@link decodeModelBundle}).
+ * @throws IpqsecError IPQ-M009 when the file cannot be read.
  */
-export async function readModelFile(path: string): Promise<ModelBundle> {
-  let bytes: Uint8Array;
+export async function readModelFileBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     throw new IpqsecError('IPQ-M009', `cannot read model file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
       location: { file: path },
       cause: e,
     });
   }
-  return decodeModelBundle(bytes, path);
+}
+
+/**
+ * Reads and decodes a model file.
+ * @throws IpqsecError IPQ-M009 when the file cannot be read, otherwise as {@link decodeModelBundle}.
+ */
+export async function readModelFile(path: string): Promise<ModelBundle> {
+  return decodeModelBundle(await readModelFileBytes(path), path);
 }
 
 // ---------------------------------------------------------------------------------------------------------

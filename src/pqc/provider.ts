@@ -45,7 +45,10 @@ export interface KemEncapsulation {
  * ML-KEM-768 (FIPS 203) and ML-DSA-65 (FIPS 204) behind one interface.
  *
  * Misuse (a wrong length) throws `RangeError`; `mlDsaVerify` returns false for any signature that does not verify,
- * including one of the wrong length, and never throws for bad signature bytes.
+ * including one of the wrong length (or a public key of the wrong length), and never throws for bad signature bytes.
+ * A context string longer than 255 bytes throws `RangeError` in both `mlDsaSign` and `mlDsaVerify`.
+ *
+ * Implementations: `createPqcProvider` in `select-provider.ts` (`noble-provider.ts`, `native-provider.ts`).
  */
 export interface PqcProvider {
   readonly backend: PqcBackendName;
@@ -61,7 +64,11 @@ export interface PqcProvider {
   mlKemDecapsulate(keyPair: MlKemKeyPair, ciphertext: Uint8Array): Uint8Array;
   /** ML-DSA.KeyGen from a 32-byte seed (random when omitted). */
   mlDsaKeygen(seed?: Uint8Array): MlDsaKeyPair;
-  /** ML-DSA.Sign (FIPS 204 Algorithm 2, hedged) of `message` with an optional context string of at most 255 bytes. */
+  /**
+   * ML-DSA.Sign (FIPS 204 Algorithm 2, hedged) of `message` with an optional context string of at most 255 bytes.
+   * The native back-end on Node 24.7 (before the `context` option of `crypto.sign`, 24.8) throws `RangeError` for a
+   * non-empty context.
+   */
   mlDsaSign(keyPair: MlDsaKeyPair, message: Uint8Array, context?: Uint8Array): Uint8Array;
   /** ML-DSA.Verify (FIPS 204 Algorithm 3); false for any invalid signature. */
   mlDsaVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context?: Uint8Array): boolean;

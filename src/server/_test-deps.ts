@@ -17,6 +17,9 @@ import { onTestFinished } from 'vitest';
 import { DetectionEngine } from '../detect/engine.js';
 import { createMetrics, monitorMetricsHooks } from '../service/metrics.js';
 import { Monitor } from '../service/monitor.js';
+import { openSecurity, type Security, type WitnessKey } from '../service/security.js';
+import { createPqcProvider } from '../pqc/select-provider.js';
+import { xwingKeygen } from '../pqc/xwing.js';
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import type { Scope, Store } from '../store/store.js';
 import { buildApp, type AppDeps, type AppOptions } from './app.js';
@@ -65,12 +68,25 @@ export interface TestDepsOptions {
   readonly store?: (real: SqliteStore) => Store;
   /** Where the server logs faults (`AppDeps.log`). */
   readonly log?: LogFn;
+  /**
+   * Also open the post-quantum side (log, devices, channel; `openSecurity` as `startService` does) with the noble
+   * back-end and fixed keys ({@link TEST_IDENTITY_SEED}, {@link TEST_KEM_SEED}). Checkpoints are issued only when a
+   * test calls `security.audit.checkpointNow()` (interval one hour), unless `checkpointIntervalMs` is given.
+   */
+  readonly security?: { readonly witnesses?: readonly WitnessKey[]; readonly checkpointIntervalMs?: number; readonly nowMs?: () => number };
 }
+
+/** Seed of the test server identity (ML-DSA-65). */
+export const TEST_IDENTITY_SEED = new Uint8Array(32).fill(0x11);
+/** Seed of the test server KEM key (X-Wing). */
+export const TEST_KEM_SEED = new Uint8Array(32).fill(0x22);
 
 /** What {@link createTestDeps} returns: `buildApp`'s deps with the concrete monitor. */
 export interface TestDeps extends AppDeps {
   readonly store: Store;
   readonly monitor: Monitor;
+  /** Present when `security` was asked for. */
+  readonly security?: Security;
   /** Closes the monitor, then the store. Idempotent; also runs when the test finishes. */
   close(): Promise<void>;
 }
@@ -88,18 +104,34 @@ export async function createTestDeps(opts: TestDepsOptions = {}): Promise<TestDe
   const metrics = createMetrics({ defaultMetrics: false });
   let n = 0;
   const engine = new DetectionEngine({}, { newId: () => `alert-${String(++n).padStart(6, '0')}` });
-  const monitor = await Monitor.open({ store, engine, hooks: monitorMetricsHooks(metrics, () => engine.memory.size) });
+  let security: Security | undefined;
+  if (opts.security !== undefined) {
+    const provider = createPqcProvider('noble');
+    security = await openSecurity({
+      store,
+      provider,
+      identity: provider.mlDsaKeygen(TEST_IDENTITY_SEED),
+      kem: xwingKeygen(provider, TEST_KEM_SEED),
+      origin: 'ipqsec.test/log',
+      witnesses: opts.security.witnesses ?? [],
+      checkpointIntervalMs: opts.security.checkpointIntervalMs ?? 3_600_000,
+      ...(opts.security.nowMs === undefined ? {} : { nowMs: opts.security.nowMs }),
+    });
+    metrics.registerChannel(security.channel);
+  }
+  const monitor = await Monitor.open({ store, engine, hooks: monitorMetricsHooks(metrics, () => engine.memory.size), ...(security === undefined ? {} : { audit: security.audit }) });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
         await monitor.close();
+        await security?.close();
       } finally {
         await real.close();
       }
     })());
   onTestFinished(close);
-  return { store, monitor, metrics, close, ...(opts.log === undefined ? {} : { log: opts.log }) };
+  return { store, monitor, metrics, close, ...(opts.log === undefined ? {} : { log: opts.log }), ...(security === undefined ? {} : { security }) };
 }
 
 /** `Authorization` header for a token. */

@@ -4,7 +4,7 @@
  *
  * Layout: root-level error handling (`errors.ts`), authentication (`auth.ts`) and request metrics; OpenAPI at
  * `/docs` (`openapi.ts`); one encapsulated plugin per resource under `/api/v1` (events, alerts, entities, lists,
- * tokens, stream, health, metrics). Request and response schemas are zod 4 through fastify-type-provider-zod.
+ * tokens, stream, health, metrics; with `deps.security`: log, devices, secure channel). Request and response schemas are zod 4 through fastify-type-provider-zod.
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -13,7 +13,10 @@ import { idGenerator } from '../core/ids.js';
 import type { MonitorPort } from '../service/monitor-port.js';
 import type { Metrics } from '../service/metrics.js';
 import type { Store } from '../store/store.js';
-import type { ServerContext } from './_context.js';
+import type { SecurityContext, ServerContext } from './_context.js';
+import { devicesRoutes } from './devices.js';
+import { logRoutes } from './log.js';
+import { secureChannelRoutes } from './secure-channel.js';
 import { alertsRoutes } from './alerts.js';
 import { TokenCache, installAuth } from './auth.js';
 import { entitiesRoutes } from './entities.js';
@@ -33,6 +36,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Where the server logs 5xx faults and store failures (fastify's own logger is off). */
   readonly log?: LogFn;
+  /** Identities, secure channel and tamper-evident log (routes /devices, /sessions, /pqc, /log); absent: not served. */
+  readonly security?: SecurityContext;
 }
 
 /** Server options; every field has a production default. */
@@ -92,7 +97,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   await registerOpenApi(app, version);
 
-  const ctx: ServerContext = { store: deps.store, monitor: deps.monitor, metrics: deps.metrics, log: deps.log, nowMs, newId, tokens };
+  const ctx: ServerContext = { store: deps.store, monitor: deps.monitor, metrics: deps.metrics, log: deps.log, nowMs, newId, tokens, ...(deps.security === undefined ? {} : { security: deps.security }) };
+  const security = deps.security;
   await app.register(
     async (api) => {
       await api.register(healthRoutes, { ...ctx, version });
@@ -103,6 +109,11 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       await api.register(tokensRoutes, ctx);
       await api.register(streamRoutes, { ...ctx, ...opts.stream });
       await api.register(metricsRoutes, ctx);
+      if (security !== undefined) {
+        await api.register(logRoutes, { ...ctx, security });
+        await api.register(devicesRoutes, { ...ctx, security });
+        await api.register(secureChannelRoutes, { ...ctx, security });
+      }
     },
     { prefix: API_PREFIX },
   );

@@ -28,6 +28,8 @@ declare module 'fastify' {
     scopes?: readonly Scope[];
     /** True for routes that need no token. */
     public?: boolean;
+    /** True when a secure-channel envelope body needs no token (the channel authenticates the device). */
+    envelope?: boolean;
   }
   interface FastifyRequest {
     /** The authenticated token (null on public routes). */
@@ -165,6 +167,12 @@ export async function authenticate(req: FastifyRequest, cache: TokenCache): Prom
   return record;
 }
 
+/** True when the request's Content-Type is the secure-channel envelope's (parameters ignored). */
+function isEnvelopeRequest(req: FastifyRequest): boolean {
+  const ct = req.headers['content-type'];
+  return typeof ct === 'string' && ct.split(';', 1)[0]!.trim().toLowerCase() === 'application/vnd.ipqsec.envelope';
+}
+
 /**
  * Installs authentication on every route whose pattern starts with `/api/` as a root `onRequest` hook (before the body is read,
  * so an unauthenticated client cannot make the server parse a large body). Unknown `/api/` paths need a valid
@@ -181,6 +189,7 @@ export function installAuth(app: FastifyInstance, cache: TokenCache): void {
     }
     const config = req.routeOptions.config;
     if (config.public === true || !(req.routeOptions.url ?? '').startsWith('/api/')) return;
+    if (config.envelope === true && isEnvelopeRequest(req)) return;
     const record = await authenticate(req, cache);
     req.token = record;
     const scopes = config.scopes ?? [];

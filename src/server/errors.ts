@@ -35,6 +35,8 @@ export interface ErrorBody {
     readonly message: string;
     readonly hint: string;
     readonly issues?: readonly ErrorIssue[];
+    /** `details.reason` of the error, when it has one (secure channel, enrollment). */
+    readonly reason?: string;
   };
 }
 
@@ -47,6 +49,7 @@ export const errorBodySchema = z
       message: z.string(),
       hint: z.string(),
       issues: z.array(z.object({ index: z.number().int().optional(), path: z.string(), message: z.string() })).optional(),
+      reason: z.string().optional().describe('Machine-readable cause for codes that have several (e.g. IPQ-P005: replay, auth_failed, unknown_session)'),
     }),
   })
   .describe('Error: a catalogue code, what went wrong and what to do');
@@ -64,6 +67,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'IPQ-S003': 502,
   'IPQ-S004': 502,
   'IPQ-S005': 503,
+  'IPQ-P006': 403,
+  'IPQ-P009': 409,
 };
 
 /**
@@ -91,7 +96,9 @@ export function errorBody(code: ErrorCode, message?: string, issues?: readonly E
 export function fromIpqsecError(e: IpqsecError): { status: number; body: ErrorBody } {
   const raw = e.details?.issues;
   const issues = Array.isArray(raw) ? raw.filter(isIssue) : undefined;
-  return { status: httpStatusOf(e.code), body: errorBody(e.code, e.message, issues) };
+  const body = errorBody(e.code, e.message, issues);
+  const reason = e.details?.reason;
+  return { status: httpStatusOf(e.code), body: typeof reason === 'string' ? { error: { ...body.error, reason } } : body };
 }
 
 function isIssue(x: unknown): x is ErrorIssue {

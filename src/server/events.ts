@@ -7,13 +7,15 @@
  * declared on the routes is for the OpenAPI document only; the route's validator lets the body through
  * untouched, so no second schema pass runs over the events.
  */
-import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EVENT_TYPES, MAX_EVENTS_PER_BATCH, eventSchema, parseEvents } from '../core/events.js';
 import { IpqsecError } from '../core/errors.js';
 import type { IngestRejectReason } from '../service/metrics.js';
-import { ERROR_RESPONSES, type ServerContext } from './_context.js';
+import { openSecureBatch } from '../service/secure-ingest.js';
+import { ENVELOPE_MEDIA_TYPE, ERROR_RESPONSES, type ServerContext } from './_context.js';
+import { addEnvelopeParser } from './secure-channel.js';
 import { cursorParam, entityParam, eventResultSchema, limitParam, minRiskParam, pageOf, sinceParam, storedEventSchema } from './_schemas.js';
 import { mapError } from './errors.js';
 import { NDJSON_MEDIA_TYPE, parseNdjson } from './ndjson.js';
@@ -72,18 +74,32 @@ export const eventsRoutes: FastifyPluginAsync<ServerContext> = async (instance, 
   const ingestPersist = ingest(true);
   const ingestPredict = ingest(false);
 
+  if (ctx.security !== undefined) addEnvelopeParser(instance);
+  const security = ctx.security;
+
   app.post('/events', {
-    config: { scopes: ['ingest'] },
+    config: { scopes: ['ingest'], envelope: security !== undefined },
     validatorCompiler: bodyPassThrough,
     onError: countRejection,
     schema: {
       tags: ['events'],
       summary: 'Ingest a batch of events',
-      description: `Scores the events in order and stores them with their alerts before answering (a 200 means the batch is durable). ${ALL_OR_NOTHING} Scope: ingest.`,
+      description:
+        `Scores the events in order and stores them with their alerts before answering (a 200 means the batch is durable). ${ALL_OR_NOTHING} Scope: ingest. ` +
+        `Devices of the secure channel send instead a DATA envelope (Content-Type ${ENVELOPE_MEDIA_TYPE}, no token) whose plaintext is the JSON array; ` +
+        'the answer is then a DATA envelope sealing the same JSON answer. A robot or sensor event must be from the session\'s own device (403 IPQ-P006).',
       body: batchBody,
       response: { 200: resultsBody, ...ERROR_RESPONSES },
     },
-    handler: async (req) => ingestPersist(req.body),
+    handler: async (req, reply) => {
+      if (security === undefined || !Buffer.isBuffer(req.body)) return ingestPersist(req.body);
+      const body = req.body;
+      const batch = openSecureBatch(security.channel, new Uint8Array(body.buffer, body.byteOffset, body.byteLength), ctx.newId);
+      const results = await ctx.monitor.ingest(batch.events, { persist: true, source: 'http' });
+      const sealed = security.channel.seal(batch.sessionId, new TextEncoder().encode(JSON.stringify({ results })));
+      // A Buffer is sent as is (no serializer); the zod response type does not describe it.
+      return (reply as FastifyReply).type(ENVELOPE_MEDIA_TYPE).send(Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength));
+    },
   });
 
   app.post('/events/predict', {

@@ -73,7 +73,7 @@ export const listsRoutes: FastifyPluginAsync<ServerContext> = async (instance, c
     },
     handler: async (req, reply) => {
       const entry: ListEntry = { list: req.params.list, entity: req.body.entity, source: 'manual', reason: req.body.reason ?? '', created_ms: ctx.nowMs() };
-      await ctx.monitor.putListEntry(entry);
+      await ctx.monitor.putListEntry(entry, req.token?.name ?? 'operator');
       return reply.code(201).send(entry);
     },
   });
@@ -88,7 +88,7 @@ export const listsRoutes: FastifyPluginAsync<ServerContext> = async (instance, c
       response: { 204: z.null().describe('Removed'), ...ERROR_RESPONSES },
     },
     handler: async (req, reply) => {
-      const removed = await ctx.monitor.deleteListEntry(req.params.list, req.params.entity);
+      const removed = await ctx.monitor.deleteListEntry(req.params.list, req.params.entity, req.token?.name ?? 'operator');
       if (!removed) notFound(`${req.params.list}-list entry`, req.params.entity);
       return reply.code(204).send(null);
     },

@@ -47,6 +47,12 @@ export interface Metrics {
   readonly trackedEntities: Gauge;
   /** `ipqsec_stream_dropped_total`: live-stream messages dropped because a client read too slowly. */
   readonly streamDropped: Counter;
+  /**
+   * Exposes the secure channel's counters: `ipqsec_channel_rejected_total{reason}` (envelopes and hellos refused,
+   * by reason: replay, auth_failed, unknown_session, …) and `ipqsec_channel_sessions` (open sessions). Read at
+   * scrape time from the channel server.
+   */
+  registerChannel(channel: { readonly rejections: Readonly<Record<string, number>>; readonly sessionCount: number }): void;
 }
 
 /** Latency buckets in seconds: 0.5 ms .. 10 s (an ingest batch of 1,000 events should take a few ms). */
@@ -72,6 +78,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     httpRequestSeconds: new Histogram({ name: 'ipqsec_http_request_duration_seconds', help: 'HTTP request duration in seconds, by route pattern, method and status.', labelNames: ['route', 'method', 'status'] as const, buckets: LATENCY_BUCKETS_S, registers }),
     trackedEntities: new Gauge({ name: 'ipqsec_tracked_entities', help: 'Entities held in threat memory.', registers }),
     streamDropped: new Counter({ name: 'ipqsec_stream_dropped_total', help: 'Live-stream messages dropped because a client fell behind.', registers }),
+    registerChannel(channel) {
+      new Gauge({
+        name: 'ipqsec_channel_rejected_total',
+        help: 'Secure-channel envelopes and hellos rejected, by reason (a counter read from the channel server at scrape time).',
+        labelNames: ['reason'] as const,
+        registers,
+        collect() {
+          for (const [reason, n] of Object.entries(channel.rejections)) this.labels(reason).set(n);
+        },
+      });
+      new Gauge({
+        name: 'ipqsec_channel_sessions',
+        help: 'Open secure-channel sessions.',
+        registers,
+        collect() {
+          this.set(channel.sessionCount);
+        },
+      });
+    },
   };
 }
 

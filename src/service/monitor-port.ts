@@ -20,10 +20,13 @@ export interface MonitorPort {
    * Calls are serialised: concurrent calls run one after the other, in call order.
    */
   ingest(events: readonly IngestEvent[], opts: { readonly persist: boolean; readonly source: IngestSource }): Promise<EventResult[]>;
-  /** Adds or replaces an allow/block entry (an operator's `manual` entry always wins over `auto`). */
-  putListEntry(entry: ListEntry): Promise<void>;
-  /** Removes an entry; true when one existed. */
-  deleteListEntry(list: ListName, entity: string): Promise<boolean>;
+  /**
+   * Adds or replaces an allow/block entry (an operator's `manual` entry always wins over `auto`); `by` (the
+   * operator's token name) goes into the tamper-evident log.
+   */
+  putListEntry(entry: ListEntry, by?: string): Promise<void>;
+  /** Removes an entry; true when one existed. `by` as for putListEntry. */
+  deleteListEntry(list: ListName, entity: string, by?: string): Promise<boolean>;
   /** Subscribes to new stored events and alerts; returns the unsubscribe function. */
   subscribe(listener: (msg: StreamMessage) => void): () => void;
 }

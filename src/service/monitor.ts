@@ -16,6 +16,7 @@ import type { DetectionEngine } from '../detect/engine.js';
 import { oppositeList } from '../detect/lists.js';
 import { TaskTransitionModel } from '../detect/task-transitions.js';
 import type { Store } from '../store/store.js';
+import { alertLogEntry, listLogEntry, type AuditPort } from './audit-port.js';
 import type { IngestSource, MonitorPort, StreamMessage } from './monitor-port.js';
 
 /** Storage key of the learned task-transition model. */
@@ -50,6 +51,10 @@ export interface MonitorOptions {
    * overload the latency of accepted batches and the rest of the API stay bounded. Default 20,000.
    */
   readonly maxBacklogEvents?: number;
+  /** The tamper-evident log: every alert and list change is appended in the same transaction as its batch. */
+  readonly audit?: AuditPort;
+  /** Clock of operator list changes (epoch ms, default Date.now). */
+  readonly nowMs?: () => number;
 }
 
 /** The service; create with {@link Monitor.open}. */
@@ -118,7 +123,16 @@ export class Monitor implements MonitorPort {
     const out = engine.scoreBatch(events, o.persist);
     const alerts: Alert[] = [];
     for (const s of out.scored) if (s.alert !== null) alerts.push(s.alert);
-    const commit = o.persist ? store.writeBatch({ events: out.scored.map((s) => s.stored), alerts, entities: out.entities }) : undefined;
+    // Log records are staged and handed to writeBatch in this one synchronous step (AuditPort's ordering contract).
+    const audit = o.persist ? this.opts.audit : undefined;
+    const log = audit?.stage([...alerts.map(alertLogEntry), ...out.listChanges.map((c) => listLogEntry('put', c.list, c.entity, c.created_ms, 'detector', c))]);
+    const commit = o.persist ? store.writeBatch({ events: out.scored.map((s) => s.stored), alerts, entities: out.entities, ...(log === undefined ? {} : { log }) }) : undefined;
+    if (commit !== undefined && audit !== undefined && log !== undefined && log.length > 0) {
+      commit.then(
+        () => audit.committed(log),
+        (e: unknown) => audit.failed(log, e),
+      );
+    }
     // A rejected commit is handled by the step below; never let it count as unhandled meanwhile.
     commit?.catch(() => undefined);
     const results: EventResult[] = out.scored.map((s) => ({
@@ -160,17 +174,20 @@ export class Monitor implements MonitorPort {
     }
   }
 
-  async putListEntry(entry: ListEntry): Promise<void> {
+  async putListEntry(entry: ListEntry, by = 'operator'): Promise<void> {
     await this.serial(async () => {
       if (!this.opts.engine.lists.put(entry)) return;
       await applyListChange(this.opts.store, entry);
+      await this.opts.audit?.append([listLogEntry('put', entry.list, entry.entity, entry.created_ms, by, entry)]);
     });
   }
 
-  async deleteListEntry(list: ListName, entity: string): Promise<boolean> {
+  async deleteListEntry(list: ListName, entity: string, by = 'operator'): Promise<boolean> {
     return this.serial(async () => {
       this.opts.engine.lists.remove(list, entity);
-      return this.opts.store.deleteListEntry(list, entity);
+      const removed = await this.opts.store.deleteListEntry(list, entity);
+      if (removed) await this.opts.audit?.append([listLogEntry('delete', list, entity, (this.opts.nowMs ?? Date.now)(), by)]);
+      return removed;
     });
   }
 
