@@ -55,7 +55,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     schema: {
       tags: ['log'],
       summary: 'Every checkpoint issued, ascending tree size',
-      description: 'No token. Each note includes its cosignatures. Page with next_start.',
+      description: 'No token. Each note includes its cosignatures. Page with next_start (null on the last page; after a full page the next one may be empty).',
       querystring: z.strictObject({ start: index.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       response: {
         200: z.object({ checkpoints: z.array(z.object({ size: z.number().int(), ts_ms: z.number().int(), note: z.string() })), next_start: z.number().int().nullable() }),
@@ -63,12 +63,11 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
       },
     },
     handler: async (req) => {
-      const rows = await ctx.store.listCheckpoints(req.query.start, req.query.limit + 1);
-      const more = rows.length > req.query.limit;
-      const kept = more ? rows.slice(0, req.query.limit) : rows;
+      const rows = await ctx.store.listCheckpoints(req.query.start, req.query.limit);
       const checkpoints = [];
-      for (const r of kept) checkpoints.push({ size: r.size, ts_ms: r.ts_ms, note: await audit.withCosignatures(r) });
-      return { checkpoints, next_start: more ? rows[req.query.limit]!.size : null };
+      for (const r of rows) checkpoints.push({ size: r.size, ts_ms: r.ts_ms, note: await audit.withCosignatures(r) });
+      // A full page may be followed by more (the next page may then be empty).
+      return { checkpoints, next_start: rows.length === req.query.limit ? rows[rows.length - 1]!.size + 1 : null };
     },
   });
 

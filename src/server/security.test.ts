@@ -212,8 +212,11 @@ describe('tamper-evident log through the server', () => {
     const cons = (await app.inject({ url: `/api/v1/log/proof/consistency?old=${size}&new=${cp2!.size}` })).json() as { proof: string[] };
     const root2 = openCheckpoint(cp2!.note, logVerifier).checkpoint.rootHash;
     expect(verifyConsistency(size, cp2!.size, opened.checkpoint.rootHash, root2, cons.proof.map((b) => new Uint8Array(Buffer.from(b, 'base64'))))).toBe(true);
-    const all = (await app.inject({ url: '/api/v1/log/checkpoints' })).json() as { checkpoints: { size: number }[] };
+    const all = (await app.inject({ url: '/api/v1/log/checkpoints?limit=1000' })).json() as { checkpoints: { size: number }[]; next_start: number | null };
     expect(all.checkpoints.map((c) => c.size)).toEqual([size, size + 1]);
+    expect(all.next_start).toBeNull();
+    const page = (await app.inject({ url: '/api/v1/log/checkpoints?limit=1' })).json() as { checkpoints: { size: number }[]; next_start: number | null };
+    expect(page).toMatchObject({ checkpoints: [{ size }], next_start: size + 1 });
   });
 
   it('witness cosignatures: a configured witness is accepted and published; an unknown one is refused', async () => {
