@@ -24,64 +24,91 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
 /** Deepest nesting of arrays/objects accepted (the top level is depth 1). */
 export const MAX_JSON_DEPTH = 64;
 
-const LONE_SURROGATE = /\p{Cs}/u;
+// `String.prototype.isWellFormed` (ES2024; Node >= 20) is false exactly when a string holds a lone surrogate, as
+// /\p{Cs}/u tests, at a fraction of the regular expression's cost.
+const hasLoneSurrogate = (s: string): boolean => !(s as string & { isWellFormed(): boolean }).isWellFormed();
 
-function fail(path: string, why: string): never {
-  throw new TypeError(`canonical JSON: ${path}: ${why}`);
+/**
+ * Where a value sits (`$`, `$.data`, `$.data[2]`), built only when an error needs it: the encoder passes the parent
+ * frame and the key down instead of concatenating a path string at every member (measured 2026-11-21 on log
+ * entries of ~240 bytes: 145,000 → see docs/benchmarks.md, bench:pqc "core").
+ */
+interface PathFrame {
+  readonly parent: PathFrame | undefined;
+  readonly key: string | number;
 }
 
-function writeString(s: string, path: string, out: string[]): void {
-  if (LONE_SURROGATE.test(s)) fail(path, 'string holds a lone surrogate');
-  out.push(JSON.stringify(s));
-}
-
-function write(v: unknown, path: string, depth: number, out: string[]): void {
-  if (v === null) {
-    out.push('null');
-    return;
+function pathOf(frame: PathFrame | undefined, key?: string | number): string {
+  const parts: (string | number)[] = key === undefined ? [] : [key];
+  for (let f = frame; f !== undefined; f = f.parent) parts.push(f.key);
+  let out = '$';
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const k = parts[i]!;
+    if (k === '$') continue;
+    out += typeof k === 'number' ? `[${k}]` : `.${k}`;
   }
+  return out;
+}
+
+function fail(frame: PathFrame | undefined, key: string | number | undefined, why: string): never {
+  throw new TypeError(`canonical JSON: ${pathOf(frame, key)}: ${why}`);
+}
+
+/** True when `s` holds a character RFC 8785 §3.2.2.2 escapes: `"`, `\\` or U+0000..U+001F. */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}
+
+function str(s: string, frame: PathFrame | undefined, key: string | number | undefined): string {
+  if (hasLoneSurrogate(s)) fail(frame, key, 'string holds a lone surrogate');
+  // Most strings (ids, enumerations, addresses) need no escape: quoting them directly skips JSON.stringify.
+  return needsEscape(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** The canonical text of `v`, found at `key` under `frame` (string concatenation: V8 builds ropes, no copies). */
+function write(v: unknown, frame: PathFrame | undefined, key: string | number, depth: number): string {
+  if (v === null) return 'null';
   switch (typeof v) {
     case 'boolean':
-      out.push(v ? 'true' : 'false');
-      return;
+      return v ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(v)) fail(path, `number ${String(v)} is not finite`);
-      out.push(JSON.stringify(v));
-      return;
+      if (!Number.isFinite(v)) fail(frame, key, `number ${String(v)} is not finite`);
+      return JSON.stringify(v);
     case 'string':
-      writeString(v, path, out);
-      return;
+      return str(v, frame, key);
     case 'object':
       break;
     default:
-      fail(path, `a ${typeof v} is not a JSON value`);
+      fail(frame, key, `a ${typeof v} is not a JSON value`);
   }
-  if (depth >= MAX_JSON_DEPTH) fail(path, `nested deeper than ${MAX_JSON_DEPTH}`);
+  if (depth >= MAX_JSON_DEPTH) fail(frame, key, `nested deeper than ${MAX_JSON_DEPTH}`);
+  const here: PathFrame = { parent: frame, key };
   if (Array.isArray(v)) {
-    out.push('[');
+    let out = '[';
     for (let i = 0; i < v.length; i++) {
-      if (i > 0) out.push(',');
-      if (!(i in v)) fail(`${path}[${i}]`, 'sparse array slot');
-      write(v[i], `${path}[${i}]`, depth + 1, out);
+      if (i > 0) out += ',';
+      if (!(i in v)) fail(here, i, 'sparse array slot');
+      out += write(v[i], here, i, depth + 1);
     }
-    out.push(']');
-    return;
+    return `${out}]`;
   }
   const proto = Object.getPrototypeOf(v) as unknown;
-  if (proto !== Object.prototype && proto !== null) fail(path, 'not a plain object (a class instance, Date, Map, …)');
-  if (Object.getOwnPropertySymbols(v).length > 0) fail(path, 'object has symbol keys');
+  if (proto !== Object.prototype && proto !== null) fail(frame, key, 'not a plain object (a class instance, Date, Map, …)');
+  if (Object.getOwnPropertySymbols(v).length > 0) fail(frame, key, 'object has symbol keys');
   const o = v as Record<string, unknown>;
   // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
   const keys = Object.keys(o).sort();
-  out.push('{');
+  let out = '{';
   for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (i > 0) out.push(',');
-    writeString(k, `${path}.${k}`, out);
-    out.push(':');
-    write(o[k], `${path}.${k}`, depth + 1, out);
+    const k = keys[i]!;
+    if (i > 0) out += ',';
+    out += `${str(k, here, k)}:${write(o[k], here, k, depth + 1)}`;
   }
-  out.push('}');
+  return `${out}}`;
 }
 
 /**
@@ -91,9 +118,7 @@ function write(v: unknown, path: string, depth: number, out: string[]): void {
  * @throws TypeError when `value` is outside the accepted value set (the message names the path, e.g. `$.data[2]`)
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, '$', 0, out);
-  return out.join('');
+  return write(value, undefined, '$', 0);
 }
 
 const UTF8_ENCODER = new TextEncoder();

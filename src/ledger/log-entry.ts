@@ -9,7 +9,7 @@
  * every entry has exactly one encoding and one leaf hash.
  */
 import { IpqsecError } from '../core/errors.js';
-import { canonicalJsonBytes, parseCanonicalJson, type JsonValue } from './canonical-json.js';
+import { canonicalJson, parseCanonicalJson, type JsonValue } from './canonical-json.js';
 
 /** What a log entry records. */
 export type LogEntryKind = 'alert' | 'enrollment' | 'key' | 'list' | 'model';
@@ -54,10 +54,21 @@ function entryProblem(e: Record<string, unknown>): string | undefined {
  * @throws TypeError when `e` is not a valid {@link LogEntry} (wrong or extra fields, a non-JSON value in `data`)
  */
 export function encodeLogEntry(e: LogEntry): Uint8Array {
+  return UTF8.encode(encodeLogEntryText(e));
+}
+
+const UTF8 = new TextEncoder();
+
+/**
+ * The canonical text of `e` (its UTF-8 encoding is {@link encodeLogEntry}): for a caller that stores the text and
+ * hashes the bytes, without decoding the bytes back.
+ * @throws TypeError as {@link encodeLogEntry}
+ */
+export function encodeLogEntryText(e: LogEntry): string {
   if (typeof e !== 'object' || e === null) throw new TypeError('log entry: not an object');
   const why = entryProblem(e as unknown as Record<string, unknown>);
   if (why !== undefined) throw new TypeError(`log entry: ${why}`);
-  return canonicalJsonBytes({ v: e.v, kind: e.kind, ts_ms: e.ts_ms, subject: e.subject, data: e.data });
+  return canonicalJson({ v: e.v, kind: e.kind, ts_ms: e.ts_ms, subject: e.subject, data: e.data });
 }
 
 /**

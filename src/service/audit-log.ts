@@ -12,7 +12,7 @@
  * Memory: the tree keeps about 64 bytes per entry (merkle-tree.ts); the store holds the entries themselves.
  */
 import { IpqsecError } from '../core/errors.js';
-import { encodeLogEntry, type LogEntry } from '../ledger/log-entry.js';
+import { encodeLogEntryText, type LogEntry } from '../ledger/log-entry.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
 import { leafHash } from '../ledger/merkle.js';
 import { parseCheckpoint, signCheckpoint } from '../ledger/checkpoint.js';
@@ -40,7 +40,6 @@ export interface AuditLogOptions {
   readonly onError?: (e: unknown) => void;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 /** The log of one service; open with {@link AuditLog.open}, stop with {@link AuditLog.close}. */
@@ -116,9 +115,9 @@ export class AuditLog implements AuditPort {
     const out: LogRecord[] = new Array<LogRecord>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      const bytes = encodeLogEntry(e);
-      this.#tree.append(leafHash(bytes));
-      out[i] = { index: this.#staged++, ts_ms: e.ts_ms, kind: e.kind, data: decoder.decode(bytes) };
+      const text = encodeLogEntryText(e);
+      this.#tree.append(leafHash(encoder.encode(text)));
+      out[i] = { index: this.#staged++, ts_ms: e.ts_ms, kind: e.kind, data: text };
     }
     return out;
   }
