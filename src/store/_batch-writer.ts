@@ -24,6 +24,7 @@ const UPSERT_ENTITY = `insert into entities (entity, kind, first_seen_ms, last_s
   where excluded.last_seen_ms >= entities.last_seen_ms`;
 // No `on conflict`: an index that exists already is a broken log writer, and must fail the batch.
 const INSERT_LOG = 'insert into log_entries (idx, ts_ms, kind, data) values (?, ?, ?, ?)';
+const UPSERT_CHECKPOINT = 'insert into log_checkpoints (size, ts_ms, note) values (?, ?, ?) on conflict (size) do update set ts_ms = excluded.ts_ms, note = excluded.note';
 
 /** Prepares the statements (the tables must exist) and returns the function committing one batch; throws on failure (rolled back). */
 export function createBatchWriter(db: Database.Database): (b: WriteBatch) => void {
@@ -32,6 +33,7 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
   const insertAlert = db.prepare(INSERT_ALERT);
   const upsertEntity = db.prepare(UPSERT_ENTITY);
   const insertLog = db.prepare(INSERT_LOG);
+  const upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
   // Reused parameter array of the multi-row insert (no per-chunk allocation).
   const args: (string | number | null)[] = new Array<string | number | null>(EVENT_ROWS_PER_STATEMENT * EVENT_COLUMNS).fill(null);
   const tx = db.transaction((b: WriteBatch): void => {
@@ -66,6 +68,7 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
       upsertEntity.run(s.entity, s.kind, s.first_seen_ms, s.last_seen_ms, s.events, s.alerts, s.recurrence, s.max_risk, s.ewma_risk, s.risk_class);
     }
     if (b.log !== undefined) for (const r of b.log) insertLog.run(r.index, r.ts_ms, r.kind, r.data);
+    if (b.checkpoint !== undefined) upsertCheckpoint.run(b.checkpoint.size, b.checkpoint.ts_ms, b.checkpoint.note);
   });
   // BEGIN IMMEDIATE takes the write lock up front, so another connection cannot make the commit fail midway
   // with SQLITE_BUSY on lock upgrade (it waits up to busy_timeout instead).

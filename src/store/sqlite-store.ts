@@ -157,7 +157,7 @@ class SqliteStoreImpl implements SqliteStore {
   async writeBatch(batch: WriteBatch): Promise<void> {
     this.#assertOpen();
     if (this.#migrating !== undefined) await this.#migrating;
-    if (batch.events.length + batch.alerts.length + batch.entities.length + (batch.log?.length ?? 0) === 0) return;
+    if (batch.events.length + batch.alerts.length + batch.entities.length + (batch.log?.length ?? 0) === 0 && batch.checkpoint === undefined) return;
     try {
       if (this.#writer !== undefined) await this.#writer.write(batch);
       else this.#commit!(batch);

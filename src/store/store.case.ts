@@ -551,6 +551,10 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await s.listCheckpoints(0, 10)).toStrictEqual([cp(1), { ...cp(3), note: 'replaced' }, cp(5)]);
       expect(await s.listCheckpoints(2, 1)).toStrictEqual([{ ...cp(3), note: 'replaced' }]);
       expect(await s.latestCheckpoint()).toStrictEqual(cp(5));
+      // A checkpoint may also travel with a batch (after its log entries).
+      await s.writeBatch({ events: [], alerts: [], entities: [], log: [{ index: 0, ts_ms: T0, kind: 'model', data: '{}' }], checkpoint: cp(9) });
+      expect(await s.latestCheckpoint()).toStrictEqual(cp(9));
+      expect(await s.logSize()).toBe(1);
       const co = (size: number, witness: string, line: string): CosignatureRecord => ({ size, witness, line, ts_ms: T0 });
       await s.putCosignature(co(5, 'w2', 'a'));
       await s.putCosignature(co(5, 'w1', 'b'));

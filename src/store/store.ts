@@ -113,6 +113,11 @@ export interface WriteBatch {
    * calls `writeBatch` in one synchronous step keeps the log contiguous.
    */
   readonly log?: readonly LogRecord[];
+  /**
+   * A checkpoint stored after this batch's log entries (replacing one of the same size). Through the batch path it
+   * is committed in order after every earlier batch, so it never covers entries not yet stored.
+   */
+  readonly checkpoint?: CheckpointRecord;
 }
 
 /** Persistence of events, alerts, threat memory, lists, tokens and small state blobs. */
