@@ -41,6 +41,9 @@ describe('AuditLog', () => {
     const clock = { now: 10_000 };
     const log = await open(store, clock);
     await log.append([entry(0), entry(1), entry(2)]);
+    await log.tick(); // the interval runs from the start: nothing yet
+    expect(log.latestCheckpoint).toBeUndefined();
+    clock.now += 1000;
     await log.tick();
     const cp1 = log.latestCheckpoint!;
     expect(cp1.size).toBe(3);

@@ -64,6 +64,8 @@ export class AuditLog implements AuditPort {
     this.#staged = tree.size;
     this.#committed = tree.size;
     this.#lastCheckpoint = latest;
+    // The interval runs from the newest stored checkpoint, or from the start.
+    this.#lastCheckpointAtMs = latest?.ts_ms ?? this.#nowMs();
   }
 
   /**
