@@ -8,6 +8,8 @@ import { parseCheckpoint } from '../ledger/checkpoint.js';
 import type { MerkleTree } from '../ledger/merkle-tree.js';
 import type { NoteVerifier } from '../ledger/note-signer.js';
 import { appendSignatureLines, parseNote, parseSignatureLine, verifyNote } from '../ledger/signed-note.js';
+import { mlDsaNoteKeyId } from '../ledger/note-signer.js';
+import type { TestLog } from '../ledger/_test-log.js';
 
 /** What the test server serves (mutable). */
 export interface ServedLog {
@@ -110,6 +112,22 @@ function handle(log: ServedLog, req: IncomingMessage, body: string, res: ServerR
 }
 
 /** Starts the server on a free port of 127.0.0.1. */
+/**
+ * The served form of a log built by `buildTestLog` (src/ledger/_test-log.ts): origin, keys, entries and tree from
+ * the log, the rest (checkpoints, witnesses, token, paging) from `rest`.
+ */
+export function servedLogOf(log: TestLog, rest: Omit<ServedLog, 'origin' | 'vkey' | 'publicKey' | 'keyId' | 'entries' | 'tree'>): ServedLog {
+  return {
+    origin: log.origin,
+    vkey: log.vkey,
+    publicKey: log.key.publicKey,
+    keyId: Buffer.from(mlDsaNoteKeyId(log.origin, log.key.publicKey)).toString('hex'),
+    entries: log.entries,
+    tree: log.tree,
+    ...rest,
+  };
+}
+
 export async function startLogServer(log: ServedLog): Promise<RunningLogServer> {
   const server = createServer((req, res) => {
     let body = '';

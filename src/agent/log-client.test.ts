@@ -2,26 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isIpqsecError } from '../core/errors.js';
 import { testPqcProvider as p } from '../ledger/_test-provider.js';
 import { buildTestLog } from '../ledger/_test-log.js';
-import { mlDsaNoteKeyId } from '../ledger/note-signer.js';
 import { verifyInclusion, verifyConsistency } from '../ledger/merkle.js';
-import { startLogServer, type RunningLogServer, type ServedLog } from './_test-log-server.js';
+import { servedLogOf, startLogServer, type RunningLogServer, type ServedLog } from './_test-log-server.js';
 import { LogClient } from './log-client.js';
 
 const log = buildTestLog(p, 2500, [1, 10, 1000, 2400, 2500]);
-const served: ServedLog = {
-  origin: log.origin,
-  vkey: log.vkey,
-  publicKey: log.key.publicKey,
-  keyId: Buffer.from(mlDsaNoteKeyId(log.origin, log.key.publicKey)).toString('hex'),
-  entries: log.entries,
-  tree: log.tree,
+const served: ServedLog = servedLogOf(log, {
   checkpoints: [...log.checkpoints].map(([size, note]) => ({ size, ts_ms: 1000 + size, note })),
   witnesses: [],
   cosignatures: new Map(),
   token: 'secret',
   checkpointPage: 2,
   requests: [],
-};
+});
 let server: RunningLogServer;
 beforeAll(async () => {
   server = await startLogServer(served);

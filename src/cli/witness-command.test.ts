@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isIpqsecError, type IpqsecError } from '../core/errors.js';
-import { startLogServer, type RunningLogServer, type ServedLog } from '../agent/_test-log-server.js';
+import { servedLogOf, startLogServer, type RunningLogServer, type ServedLog } from '../agent/_test-log-server.js';
 import { testPqcProvider as p } from '../ledger/_test-provider.js';
 import { buildTestLog, testEntry } from '../ledger/_test-log.js';
 import { openCheckpoint, signCheckpoint } from '../ledger/checkpoint.js';
@@ -11,7 +11,6 @@ import { mlDsaCosignatureVerifier } from '../ledger/cosignature.js';
 import { encodeLogEntry } from '../ledger/log-entry.js';
 import { leafHash } from '../ledger/merkle.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
-import { mlDsaNoteKeyId } from '../ledger/note-signer.js';
 import { encodeKeyFile } from '../pqc/key-file.js';
 import { loadWitnessKey, parseWitnessOptions, runWitness, WitnessRunner, type WitnessIo, type WitnessRunOptions } from './witness-command.js';
 
@@ -20,18 +19,12 @@ const wk = p.mlDsaKeygen(SEED);
 const NAME = 'witness.test/w1';
 const log = buildTestLog(p, 40, [5, 20, 30, 40]);
 
-const served: ServedLog = {
-  origin: log.origin,
-  vkey: log.vkey,
-  publicKey: log.key.publicKey,
-  keyId: Buffer.from(mlDsaNoteKeyId(log.origin, log.key.publicKey)).toString('hex'),
-  entries: log.entries,
-  tree: log.tree,
+const served: ServedLog = servedLogOf(log, {
   checkpoints: [{ size: 5, ts_ms: 5, note: log.checkpoints.get(5) as string }],
   witnesses: [mlDsaCosignatureVerifier(p, NAME, wk.publicKey)],
   cosignatures: new Map(),
   requests: [],
-};
+});
 let server: RunningLogServer;
 let dir: string;
 beforeAll(async () => {
