@@ -24,6 +24,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     config: { public: true },
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'The log public key',
       description: 'No token. The origin of the checkpoints, the ML-DSA-65 public key and its C2SP signed-note verifier key string.',
       response: {
@@ -39,6 +40,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     serializerCompiler: () => (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data)),
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'The latest signed checkpoint',
       description: 'No token. text/plain: a C2SP tlog-checkpoint signed note; the server signature line first, then witness cosignature lines. 404 IPQ-E005 before the first checkpoint.',
       response: { 200: { description: 'signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, ...ERROR_RESPONSES },
@@ -54,6 +56,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     config: { public: true },
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'Every checkpoint issued, ascending tree size',
       description: 'No token. Each note includes its cosignatures. Page with next_start (null on the last page; after a full page the next one may be empty).',
       querystring: z.strictObject({ start: index.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
@@ -94,6 +97,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     config: { public: true },
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'Inclusion proof (RFC 9162 §2.1.3)',
       description: 'No token. Proof that leaf `index` is in the tree of `size` entries. 400 IPQ-L005 out of range.',
       querystring: z.strictObject({ index, size: index }),
@@ -109,6 +113,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     config: { public: true },
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'Consistency proof (RFC 9162 §2.1.4)',
       description: 'No token. Proof that the tree of `new` entries extends the tree of `old` entries. 400 IPQ-L005 out of range.',
       querystring: z.strictObject({ old: index, new: index }),
@@ -122,6 +127,7 @@ export const logRoutes: FastifyPluginAsync<ServerContext & { security: SecurityC
     bodyLimit: SMALL_BODY_LIMIT_BYTES,
     schema: {
       tags: ['log'],
+      security: [],
       summary: 'Publish a witness cosignature',
       description: 'No token: the cosignature must verify with a witness key configured on the server (--witness-key) over the stored checkpoint of `size`. 400 IPQ-L006 otherwise.',
       body: z.strictObject({ size: index, cosignature: z.string().min(1).max(16_384) }),

@@ -1,8 +1,9 @@
 /**
  * OpenAPI 3.0 description of the API, generated from the route schemas by @fastify/swagger (zod → JSON Schema by
  * fastify-type-provider-zod's transform), served at `/docs/json` and browsable at `/docs` (@fastify/swagger-ui).
- * The documentation is public (it describes an open-source API and holds no data); every `/api/v1` route but
- * `GET /api/v1/health` is documented with the `bearerAuth` security scheme.
+ * The documentation is public (it describes an open-source API and holds no data); every `/api/v1` route is
+ * documented with the `bearerAuth` security scheme except the public ones (health, the log's key, checkpoints and
+ * proofs, cosignatures, the server keys and session set-up), which declare `security: []`.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -67,6 +68,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'tokens', description: 'API tokens (admin)' },
         { name: 'stream', description: 'Live server-sent events' },
         { name: 'service', description: 'Health and metrics' },
+        { name: 'log', description: 'Tamper-evident log: key, signed checkpoints, entries, proofs, witness cosignatures' },
+        { name: 'devices', description: 'Device identities: enrollment, approval, revocation' },
+        { name: 'secure channel', description: 'Post-quantum channel: signed server keys, session set-up (docs/envelope.md)' },
       ],
     },
     transform,

@@ -26,6 +26,7 @@ export const secureChannelRoutes: FastifyPluginAsync<ServerContext & { security:
     config: { public: true },
     schema: {
       tags: ['secure channel'],
+      security: [],
       summary: "The server's signed KEM key",
       description: 'No token. The X-Wing public key with a statement signed by the server identity (ML-DSA-65). Devices check the signature against the pinned identity key.',
       response: {
@@ -45,6 +46,7 @@ export const secureChannelRoutes: FastifyPluginAsync<ServerContext & { security:
     config: { public: true },
     schema: {
       tags: ['secure channel'],
+      security: [],
       summary: 'Open a session (HELLO → ACCEPT)',
       description: `No token. Body: a HELLO envelope (Content-Type ${ENVELOPE_MEDIA_TYPE}); answer: the ACCEPT envelope. 403 IPQ-P006 for an unknown, pending or revoked device or a bad signature; 400 IPQ-P005 for a malformed, stale or replayed hello.`,
       body: z.any().describe('HELLO envelope bytes'),

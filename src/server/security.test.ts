@@ -244,3 +244,37 @@ describe('tamper-evident log through the server', () => {
     expect(v.witnesses).toEqual(['witness.test']);
   });
 });
+
+describe('OpenAPI with the post-quantum routes', () => {
+  it('lists every route with a summary and errors; exactly the public ones declare no security', async () => {
+    const { app } = await secureApp();
+    const doc = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, Record<string, { summary?: string; security?: unknown[]; responses: Record<string, unknown> }>> };
+    const PUBLIC = new Set([
+      'get /api/v1/health',
+      'get /api/v1/log/key',
+      'get /api/v1/log/checkpoint',
+      'get /api/v1/log/checkpoints',
+      'get /api/v1/log/proof/inclusion',
+      'get /api/v1/log/proof/consistency',
+      'post /api/v1/log/cosignatures',
+      'get /api/v1/pqc/server-keys',
+      'post /api/v1/sessions',
+    ]);
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ id: `${m} ${path}`, op })));
+    for (const id of [...PUBLIC, 'get /api/v1/log/entries', 'post /api/v1/devices', 'get /api/v1/devices', 'post /api/v1/devices/{id}/approve', 'post /api/v1/devices/{id}/revoke']) {
+      expect(ops.map((o) => o.id)).toContain(id);
+    }
+    for (const { id, op } of ops) {
+      expect(op.summary, id).toBeTruthy();
+      expect(op.responses['4XX'], id).toBeDefined();
+      if (PUBLIC.has(id)) expect(op.security, id).toEqual([]);
+      else expect(op.security, id).toBeUndefined();
+    }
+    // And the server agrees: every public route answers without a token (not 401).
+    for (const id of PUBLIC) {
+      const [method, path] = id.split(' ') as ['get' | 'post', string];
+      const r = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url: path.replace('{id}', 'x') });
+      expect(r.statusCode, id).not.toBe(401);
+    }
+  });
+});
