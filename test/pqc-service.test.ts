@@ -180,6 +180,31 @@ describe.skipIf(!built)('post-quantum service end to end', () => {
     expect(await s.exit).toBe(0);
   }, 180_000);
 
+  it('keys gen and devices enroll/list/approve/revoke through the CLI', async () => {
+    const dir = tempDir();
+    const s = await serve(['--data-dir', join(dir, 'data'), '--port', '0', '--mqtt-port', '0', '--model', 'none']);
+    const env = { IPQSEC_SERVER: s.url, IPQSEC_TOKEN: ADMIN };
+    const key = join(dir, 'arm-7.key');
+    expect((await run(['keys', 'gen', '--out', key])).code).toBe(0);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    const shown = JSON.parse((await run(['keys', 'show', key, '--json'])).stdout) as { key_id?: string; keyId?: string };
+    const enrolled = await run(['devices', 'enroll', '--id', 'arm-7', '--key', key, '--json'], env);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    const a = JSON.parse(enrolled.stdout) as { status: string; key_id: string };
+    expect(a.status).toBe('pending');
+    expect(a.key_id).toBe(shown.key_id ?? shown.keyId);
+    expect((await run(['devices', 'list'], env)).stdout).toMatch(/arm-7\s+pending/);
+    expect(JSON.parse((await run(['devices', 'approve', 'arm-7', '--json'], env)).stdout)).toMatchObject({ status: 'approved' });
+    expect(JSON.parse((await run(['devices', 'revoke', 'arm-7', '--json'], env)).stdout)).toMatchObject({ status: 'revoked' });
+    const unknown = await run(['devices', 'approve', 'nobody'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/IPQ-E005/);
+    const readOnly = await run(['devices', 'approve', 'arm-7'], { IPQSEC_SERVER: s.url, IPQSEC_TOKEN: 'not-a-token' });
+    expect(readOnly.stderr).toMatch(/IPQ-A001/);
+    s.child.kill('SIGINT');
+    expect(await s.exit).toBe(0);
+  }, 120_000);
+
   it('refuses an unsigned model unless --allow-unsigned-model', async () => {
     const dir = tempDir();
     const csv = ['a,b,label', ...Array.from({ length: 200 }, (_, i) => `${i % 7},${(i * 3) % 11},${i % 2}`)].join('\n');

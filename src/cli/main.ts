@@ -13,6 +13,7 @@ import { demoCommand } from './demo-command.js';
 import { serveCommand } from './serve-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { devicesCommand } from './devices-command.js';
 import { keysCommand } from './keys-command.js';
 import { logCommand } from './log-command.js';
 import { witnessCommand } from './witness-command.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(predictCommand());
   program.addCommand(modelSignCommands(modelCommand()));
   program.addCommand(keysCommand());
+  program.addCommand(devicesCommand());
   program.addCommand(logCommand());
   program.addCommand(witnessCommand());
   program.addCommand(datasetsCommand());
