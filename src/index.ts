@@ -1,6 +1,8 @@
 /**
  * IPqSEC's public API (the `ipqsec` package): data set loading and preprocessing, the models, metrics, the model
- * file, and the evaluation and training pipelines. The command line is `ipqsec` (src/cli/main.ts).
+ * file, and the evaluation and training pipelines; the live service; and, as namespaces, the post-quantum layer
+ * (`pqc`), the tamper-evident log (`ledger`) and the edge clients (`agent`). The command line is `ipqsec`
+ * (src/cli/main.ts).
  */
 export * from './data/index.js';
 export { ERROR_CATALOGUE, IpqsecError, isIpqsecError, type ErrorCode } from './core/errors.js';
@@ -36,3 +38,7 @@ export { createMetrics } from './service/metrics.js';
 export { buildApp } from './server/app.js';
 export { simulate, scoreRun, type GroundTruth } from './sim/index.js';
 export { verifyWebhookSignature } from './delivery/webhook.js';
+// Post-quantum security (issue 4): provider, channel, identities, the tamper-evident log and its clients.
+export * as pqc from './pqc/index.js';
+export * as ledger from './ledger/index.js';
+export * as agent from './agent/index.js';

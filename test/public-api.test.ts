@@ -25,3 +25,28 @@ describe('public API (package entry point)', () => {
     expect(typeof ipqsec.openSqliteStore).toBe('function');
   });
 });
+
+describe('public API: post-quantum layer', () => {
+  it('a device and a server agree on a session through ipqsec.pqc, and a signed checkpoint opens through ipqsec.ledger', async () => {
+    const { pqc, ledger } = ipqsec;
+    const p = pqc.createPqcProvider('noble');
+    const identity = p.mlDsaKeygen();
+    const kem = pqc.xwingKeygen(p);
+    const now = Date.now();
+    const signed = pqc.signServerKeys(p, identity, { name: 'api.test', kemPublicKey: kem.publicKey, createdMs: now - 1000, notAfterMs: now + 60_000 });
+    const keys = pqc.verifyServerKeys(p, identity.publicKey, signed.statement, signed.signature, now);
+    const device = p.mlDsaKeygen();
+    const server = new pqc.ChannelServer({ provider: p, kemKeyPair: kem, lookupDevice: async () => ({ publicKey: device.publicKey, status: 'approved' }) });
+    const client = new pqc.ChannelClient({ provider: p, deviceId: 'dev-1', identity: device, serverKeys: keys });
+    client.accept((await server.acceptHello(client.hello())).reply);
+    const opened = server.open(client.seal(new TextEncoder().encode('hello')));
+    expect(new TextDecoder().decode(opened.plaintext)).toBe('hello');
+    expect(opened.deviceId).toBe('dev-1');
+
+    const tree = new ledger.MerkleTree();
+    for (let i = 0; i < 5; i++) tree.append(ledger.leafHash(ledger.encodeLogEntry({ v: 1, kind: 'list', ts_ms: i, subject: 'ip:10.0.0.1', data: { i } })));
+    const note = ledger.signCheckpoint({ origin: 'api.test/log', size: 5, rootHash: tree.root(), extensions: [] }, [ledger.mlDsaNoteSigner(p, 'api.test/log', identity)]);
+    expect(ledger.openCheckpoint(note, ledger.mlDsaNoteVerifier(p, 'api.test/log', identity.publicKey)).checkpoint.size).toBe(5);
+    expect(typeof ipqsec.agent.SecureUplink).toBe('function');
+  });
+});
