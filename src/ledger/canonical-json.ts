@@ -121,6 +121,20 @@ export function canonicalJson(value: unknown): string {
   return write(value, undefined, '$', 0);
 }
 
+/**
+ * {@link canonicalJson} of a value that sits at member `key` of a top-level object (errors name `$.key…`), for an
+ * encoder that writes the top level itself.
+ * @throws TypeError as {@link canonicalJson}
+ */
+export function canonicalJsonMember(value: unknown, key: string): string {
+  return write(value, { parent: undefined, key: '$' }, key, 1);
+}
+
+/** The canonical form of a string (RFC 8785 §3.2.2.2). @throws TypeError for a lone surrogate */
+export function canonicalJsonString(s: string): string {
+  return str(s, undefined, '$');
+}
+
 const UTF8_ENCODER = new TextEncoder();
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpqsecError, type IpqsecError } from '../core/errors.js';
-import type { JsonValue } from './canonical-json.js';
-import { decodeLogEntry, encodeLogEntry, LOG_ENTRY_KINDS, type LogEntry } from './log-entry.js';
+import { canonicalJson, type JsonValue } from './canonical-json.js';
+import { decodeLogEntry, encodeLogEntry, encodeLogEntryText, LOG_ENTRY_KINDS, type LogEntry } from './log-entry.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -96,6 +96,24 @@ describe('decodeLogEntry', () => {
         m[at % m.length] = byte;
         l004(() => decodeLogEntry(m));
       }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('encodeLogEntryText (the top level written directly)', () => {
+  it('property: equals the canonical JSON of the whole entry object', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...LOG_ENTRY_KINDS),
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }),
+        fc.jsonValue(),
+        (kind, ts, subject, data) => {
+          const e = { v: 1, kind, ts_ms: ts, subject, data } as LogEntry;
+          expect(encodeLogEntryText(e)).toBe(canonicalJson({ data, kind, subject, ts_ms: ts, v: 1 }));
+        },
+      ),
       { numRuns: 300 },
     );
   });
