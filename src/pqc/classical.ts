@@ -138,10 +138,17 @@ export function x25519ImportSecretKey(secretKey32: Uint8Array): X25519KeyPair {
   return { privateKey, publicKey: publicKeyOf(privateKey) };
 }
 
-/** A fresh random X25519 key pair (`crypto.generateKeyPairSync('x25519')`, the OS CSPRNG). */
+/**
+ * A fresh random X25519 key pair (`crypto.generateKeyPairSync('x25519')`, the OS CSPRNG).
+ *
+ * The public key is encoded by the key generation itself (`publicKeyEncoding: jwk`), never exported afterwards
+ * from the generated key: on Node 20.20 exporting it later deadlocked the process (seen in bench:pqc, gdb: the
+ * JWK export holds the key's mutex while allocating, the allocation runs a GC, and the GC finalises that key's
+ * finished generation job, whose destructor takes the same mutex).
+ */
 export function x25519GenerateKeyPair(): X25519KeyPair {
-  const { privateKey } = generateKeyPairSync('x25519');
-  return { privateKey, publicKey: publicKeyOf(privateKey) };
+  const { privateKey, publicKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } }) as unknown as { privateKey: KeyObject; publicKey: { x: string } };
+  return { privateKey, publicKey: new Uint8Array(Buffer.from(publicKey.x, 'base64url')) };
 }
 
 /**
