@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isIpqsecError, type IpqsecError } from '../core/errors.js';
+import type { IpqsecError } from '../core/errors.js';
 import { startLogServer, type RunningLogServer, type ServedLog } from '../agent/_test-log-server.js';
 import { testPqcProvider as p } from '../ledger/_test-provider.js';
 import { buildTestLog, testEntry } from '../ledger/_test-log.js';
@@ -14,6 +14,7 @@ import { MerkleTree } from '../ledger/merkle-tree.js';
 import { mlDsaNoteKeyId } from '../ledger/note-signer.js';
 import { formatSignatureLine, parseNote } from '../ledger/signed-note.js';
 import { logCommand, parseLogVerifyOptions, runLogExport, runLogVerify, type LogCommandIo } from './log-command.js';
+import { expectIpqsecRejection } from '../core/_test-errors.js';
 
 const N = 1500;
 const SIZES = [10, 700, 1200, N];
@@ -58,15 +59,7 @@ function io(): LogCommandIo & { lines: string[]; warnings: string[] } {
   return { fetch: globalThis.fetch, provider: p, out: (l) => lines.push(l), warn: (l) => warnings.push(l), lines, warnings };
 }
 
-async function fails(f: () => Promise<unknown>): Promise<IpqsecError> {
-  try {
-    await f();
-  } catch (e) {
-    if (isIpqsecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an IpqsecError');
-}
+const fails = (f: () => Promise<unknown>): Promise<IpqsecError> => expectIpqsecRejection(f);
 
 describe('ipqsec log verify --server', () => {
   it('verifies an intact log with the pinned key', async () => {

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isIpqsecError, type IpqsecError } from '../core/errors.js';
+import type { IpqsecError } from '../core/errors.js';
 import { servedLogOf, startLogServer, type RunningLogServer, type ServedLog } from '../agent/_test-log-server.js';
 import { testPqcProvider as p } from '../ledger/_test-provider.js';
 import { buildTestLog, testEntry } from '../ledger/_test-log.js';
@@ -13,6 +13,7 @@ import { leafHash } from '../ledger/merkle.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
 import { encodeKeyFile } from '../pqc/key-file.js';
 import { loadWitnessKey, parseWitnessOptions, runWitness, WitnessRunner, type WitnessIo, type WitnessRunOptions } from './witness-command.js';
+import { expectIpqsecRejection } from '../core/_test-errors.js';
 
 const SEED = new Uint8Array(32).fill(0x5a);
 const wk = p.mlDsaKeygen(SEED);
@@ -46,15 +47,7 @@ function opts(extra: Partial<WitnessRunOptions> = {}): WitnessRunOptions {
   return { server: server.url, keyFile: join(dir, 'seed.bin'), name: NAME, stateFile: join(dir, 'state.json'), intervalMs: 1000, once: true, ...extra };
 }
 
-async function fails(f: () => Promise<unknown>): Promise<IpqsecError> {
-  try {
-    await f();
-  } catch (e) {
-    if (isIpqsecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an IpqsecError');
-}
+const fails = (f: () => Promise<unknown>): Promise<IpqsecError> => expectIpqsecRejection(f);
 
 function cosignedBy(size: number): string[] {
   const note = served.checkpoints.find((c) => c.size === size)?.note as string;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpqsecError } from '../core/errors.js';
 import { formatLogBundle, parseLogBundle, type LogBundle } from './bundle.js';
+import { expectIpqsec } from '../core/_test-errors.js';
 
 const bundle: LogBundle = {
   origin: 'log.ipqsec.test/main',
@@ -10,15 +11,7 @@ const bundle: LogBundle = {
   checkpoints: ['a\n1\nb\n\n— x y\n'],
 };
 
-function l004(text: string): Error {
-  try {
-    parseLogBundle(text, 'b.json');
-  } catch (e) {
-    if (isIpqsecError(e, 'IPQ-L004')) return e;
-    throw e;
-  }
-  throw new Error('expected IPQ-L004');
-}
+const l004 = (text: string): Error => expectIpqsec(() => parseLogBundle(text, 'b.json'), 'IPQ-L004');
 
 describe('log bundle', () => {
   it('writes the documented JSON and reads it back', () => {

@@ -6,6 +6,7 @@ import { formatCheckpoint, openCheckpoint, parseCheckpoint, sameTreeHead, signCh
 import { mlDsaCosignatureVerifier, mlDsaCosigner } from './cosignature.js';
 import { mlDsaNoteSigner, mlDsaNoteVerifier } from './note-signer.js';
 import { appendSignatureLines, formatSignatureLine, parseNote } from './signed-note.js';
+import { catchIpqsec } from '../core/_test-errors.js';
 
 // c2sp.org/tlog-checkpoint example body.
 const C2SP_BODY = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
@@ -14,15 +15,7 @@ const logKey = p.mlDsaKeygen(new Uint8Array(32).fill(1));
 const otherKey = p.mlDsaKeygen(new Uint8Array(32).fill(2));
 const wKey = p.mlDsaKeygen(new Uint8Array(32).fill(3));
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+const code = (f: () => unknown): string | undefined => catchIpqsec(f)?.code;
 
 describe('checkpoint body', () => {
   it('parses the C2SP example and writes it back byte for byte', () => {

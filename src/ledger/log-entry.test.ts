@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIpqsecError, type IpqsecError } from '../core/errors.js';
+import type { IpqsecError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from './canonical-json.js';
 import { decodeLogEntry, encodeLogEntry, encodeLogEntryText, LOG_ENTRY_KINDS, type LogEntry } from './log-entry.js';
+import { catchIpqsec } from '../core/_test-errors.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -15,15 +16,7 @@ const entryArb: fc.Arbitrary<LogEntry> = fc.record({
   data: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<JsonValue>,
 });
 
-function l004(f: () => unknown): IpqsecError | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e, 'IPQ-L004')) return e;
-    throw e;
-  }
-  return undefined;
-}
+const l004 = (f: () => unknown): IpqsecError | undefined => catchIpqsec(f, 'IPQ-L004');
 
 describe('encodeLogEntry', () => {
   it('writes the RFC 8785 form with sorted keys', () => {

@@ -1,3 +1,4 @@
+import { expectIpqsec } from '../core/_test-errors.js';
 import { createPublicKey, verify as edVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -40,15 +41,7 @@ function ed25519Verifier(vkey: string): NoteVerifier {
   return { name: k.name, keyId: k.keyId, verify: (m, s) => s.length === 64 && edVerify(null, m, pub, s) };
 }
 
-function l004(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e, 'IPQ-L004')) return e;
-    throw e;
-  }
-  throw new Error('expected IPQ-L004');
-}
+const l004 = (f: () => unknown): Error => expectIpqsec(f, 'IPQ-L004');
 
 describe('verifier keys and key IDs', () => {
   it('parses the Go reference keys, whose key IDs are SHA-256(name || 0x0A || type || key)[:4]', () => {

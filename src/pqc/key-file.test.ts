@@ -1,9 +1,10 @@
+import { catchIpqsec } from '../core/_test-errors.js';
 import { createDecipheriv, createHash, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IpqsecError, isIpqsecError } from '../core/errors.js';
+import { IpqsecError } from '../core/errors.js';
 import { testNobleProvider } from './_test-noble.js';
 import {
   decodeKeyFile,
@@ -33,15 +34,7 @@ function rechecksum(b: Uint8Array): Uint8Array {
   return out;
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+const codeOf = (f: () => unknown): string | undefined => catchIpqsec(f)?.code;
 
 /** A fresh ML-DSA-65 key from a fixed seed. */
 function dsaKey(fill = 7): KeyFileContents {
