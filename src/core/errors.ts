@@ -26,7 +26,7 @@ export interface ErrorSpec {
 /** Stable error codes. Add new codes at the end of their group; never change or reuse one. */
 export const ERROR_CATALOGUE = {
   // Data sets and CSV parsing: IPQ-D*
-  'IPQ-D001': { kind: 'input', title: 'file not found or unreadable', hint: 'Check the path; data sets are read from IPQSEC_DATA (default ../shared/data).', exitCode: 2 },
+  'IPQ-D001': { kind: 'input', title: 'file not found or unreadable', hint: 'Check the path and its permissions (data sets are read from IPQSEC_DATA, default ../shared/data).', exitCode: 2 },
   'IPQ-D002': { kind: 'input', title: 'file is empty', hint: 'The file holds no bytes or no rows; check that the download completed.', exitCode: 2 },
   'IPQ-D003': { kind: 'input', title: 'malformed row: wrong column count', hint: 'Fix the row, or pass --skip-bad-rows to skip and count such rows.', exitCode: 2 },
   'IPQ-D004': { kind: 'input', title: 'malformed value: not a number', hint: 'Fix the value, declare the column categorical (--categorical), or pass --skip-bad-rows.', exitCode: 2 },
@@ -85,6 +85,11 @@ export const ERROR_CATALOGUE = {
   'IPQ-L004': { kind: 'input', title: 'log bundle or note malformed', hint: 'The bundle, checkpoint note or cosignature is not in the documented format (docs/ledger.md).', exitCode: 2 },
   'IPQ-L005': { kind: 'input', title: 'log proof request out of range', hint: 'Ask for 0 <= index < size <= the current tree size (and 0 < old <= new for consistency).', exitCode: 2 },
   'IPQ-L006': { kind: 'input', title: 'cosignature rejected', hint: 'The witness key is not configured on the server, or its cosignature does not verify over a published checkpoint.', exitCode: 2 },
+  // Network capture and sensor logs: IPQ-N*
+  'IPQ-N001': { kind: 'input', title: 'capture truncated', hint: 'The capture ends inside a record or block at the byte offset given; the packets before it were read and reported. Copy the file again or let the writer finish.', exitCode: 2 },
+  'IPQ-N002': { kind: 'input', title: 'capture corrupt or not a pcap/pcapng file', hint: 'A header, block length or record length is invalid at the byte offset given; the packets before it were read and reported.', exitCode: 2 },
+  'IPQ-N003': { kind: 'input', title: 'unsupported link type', hint: 'IPqSEC decodes Ethernet (1), raw IP (101, 228, 229), Linux cooked SLL (113) and SLL2 (276); capture on such an interface.', exitCode: 2 },
+  'IPQ-N004': { kind: 'input', title: 'malformed sensor log line', hint: 'A Zeek conn.log or Suricata eve.json line is not valid at the line given; lines before it were read.', exitCode: 2 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
   'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { IpqsecError } from './errors.js';
+import type { AlertReason } from './records.js';
 
 /** Schema version of the wire form; a client may send `v: 1`, any other value is rejected. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -55,6 +56,41 @@ const unswShape = Object.fromEntries(UNSW_FLOW_FIELDS.map((f) => [f, z.number().
   z.ZodOptional<z.ZodNumber>
 >;
 
+/**
+ * Reasons a sensor may attach to a flow as a {@link FlowSignal}: the network sensor's packet and protocol
+ * detectors (`ipqsec pcap`, `ipqsec sensor`) and external IDSs (Suricata alerts become `IDS Signature`).
+ */
+export const SIGNAL_REASONS = [
+  'Port Scan', 'Host Sweep', 'Brute Force', 'ARP Spoofing', 'Exploit Attempt', 'Unauthorized Modbus Write',
+  'Modbus Diagnostics', 'MQTT Wildcard Subscription', 'MQTT Connect Flood', 'Online Anomaly', 'IDS Signature',
+] as const satisfies readonly AlertReason[];
+/** One of {@link SIGNAL_REASONS}. */
+export type SignalReason = (typeof SIGNAL_REASONS)[number];
+/** Alert severities, lowest first (the same strings as `Severity` in records.ts). */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** ATT&CK technique id: Enterprise `T1xxx`, ICS `T0xxx`, optional sub-technique `.nnn`. */
+export const techniqueIdSchema = z.string().regex(/^T\d{4}(\.\d{3})?$/, 'ATT&CK technique id expected (T1046, T1110.001)');
+
+/**
+ * A detection a sensor attaches to a flow: what it saw (reason), how bad (severity), and optionally the
+ * signature or detector message and the ATT&CK technique ids the sensor claims. The server turns each into an
+ * alert reason of the flow's originator, with its own technique mapping for the reason plus any valid ids given.
+ */
+export const flowSignalSchema = z.object({
+  reason: z.enum(SIGNAL_REASONS),
+  severity: z.enum(SEVERITIES),
+  /** Sensor that raised it: `ipqsec-sensor`, `suricata`, … */
+  source: z.string().min(1).max(64).optional(),
+  /** Detector message or signature text (e.g. Suricata's `alert.signature`). */
+  detail: z.string().max(512).optional(),
+  /** Signature id (Suricata `alert.signature_id`). */
+  signature_id: count.optional(),
+  techniques: z.array(techniqueIdSchema).max(8).optional(),
+});
+/** Wire form of a {@link flowSignalSchema} entry. */
+export type FlowSignal = z.infer<typeof flowSignalSchema>;
+
 /** `flow`: one connection summary in Zeek conn.log terms (orig = the side that opened it). */
 export const flowEventSchema = z.object({
   type: z.literal('flow'),
@@ -78,6 +114,13 @@ export const flowEventSchema = z.object({
   orig_pkts: count.optional(),
   resp_pkts: count.optional(),
   conn_state: z.enum(CONN_STATES).optional(),
+  /** Zeek conn.log `history` (ShADadFfRrCcTtWwIiQq^). */
+  history: z.string().max(64).regex(/^[SsHhADadFfRrCcTtWwIiQqGgNnXx^]*$/, 'Zeek history letters expected').optional(),
+  /** IP-level bytes (Zeek `orig_ip_bytes`, `resp_ip_bytes`). */
+  orig_ip_bytes: count.optional(),
+  resp_ip_bytes: count.optional(),
+  /** Detections a sensor attached to this flow (at most 16). */
+  signals: z.array(flowSignalSchema).max(16).optional(),
   ...unswShape,
 });
 

@@ -40,6 +40,17 @@ export const ALERT_REASONS = [
   'Sensor Drift',
   'Sensor Stuck',
   'Sensor High Risk',
+  // Network sensor (packets, protocols) and external sensors (Suricata); carried by flow events as `signals`.
+  'Host Sweep',
+  'Brute Force',
+  'ARP Spoofing',
+  'Exploit Attempt',
+  'Unauthorized Modbus Write',
+  'Modbus Diagnostics',
+  'MQTT Wildcard Subscription',
+  'MQTT Connect Flood',
+  'Online Anomaly',
+  'IDS Signature',
 ] as const;
 /** One of {@link ALERT_REASONS}. */
 export type AlertReason = (typeof ALERT_REASONS)[number];

@@ -111,6 +111,17 @@ describe('AlertBuilder de-duplication (window 60 s)', () => {
     expect(at(b, T0 + 60_000, ['Port Scan'])).not.toBeNull();
   });
 
+  it('alerts again within the window when the severity rises, not when it stays or falls', () => {
+    const b = new AlertBuilder();
+    const withRisk = (tsMs: number, risk: number) => b.build({ event: flow(tsMs), entity: 'ip:10.0.0.5', reasons: ['Port Scan'], risk, newId: ids() }, true);
+    expect(withRisk(T0, 0.3)?.severity).toBe('low');
+    expect(withRisk(T0 + 1000, 0.35)).toBeNull();
+    expect(withRisk(T0 + 2000, 0.8)?.severity).toBe('high');
+    expect(withRisk(T0 + 3000, 0.5)).toBeNull();
+    expect(withRisk(T0 + 4000, 0.8)).toBeNull();
+    expect(withRisk(T0 + 5000, 0.95)?.severity).toBe('critical');
+  });
+
   it('runs the window from the last emitted alert, not from the last suppressed one', () => {
     const b = new AlertBuilder();
     expect(at(b, T0, ['Traffic Burst'])).not.toBeNull();

@@ -2,18 +2,20 @@
  * Builds alerts in the robot-fleet log shape ({@link Alert}) from a scored event and the reasons its detectors
  * gave, with per-(entity, reason) de-duplication.
  *
- * De-duplication: for each entity the builder remembers when each reason last raised an alert (event time).
- * A reason is dropped when the entity alerted for it less than `dedupWindowMs` before or after this event's
- * time (|Δt| < window; at exactly the window it alerts again); if no reason remains there is no alert. The
- * window runs from the last *emitted* alert, so a sustained attack gives one alert per reason per window.
+ * De-duplication: for each entity the builder remembers when each reason last raised an alert (event time) and
+ * at which severity. A reason is dropped when the entity alerted for it less than `dedupWindowMs` before or after
+ * this event's time (|Δt| < window; at exactly the window it alerts again) at the same or a higher severity; a
+ * rise in severity alerts again at once (a scan first seen as low, then high). If no reason remains there is no
+ * alert. The window runs from the last *emitted* alert, so a sustained attack gives one alert per reason per
+ * window and severity.
  *
  * Bound and eviction: at most `maxKeys` entities are remembered, one `Float64Array` of
- * `ALERT_REASONS.length` times each (≈ 100 bytes); beyond it the entity that least recently alerted is
+ * 2 × `ALERT_REASONS.length` numbers each (times and severities, ≈ 370 bytes); beyond it the entity that least recently alerted is
  * forgotten (LRU over a `Map`'s insertion order), after which its next alert is not de-duplicated.
  */
 import type { IngestEvent } from '../core/events.js';
 import { ALERT_REASONS, type Alert, type AlertReason, type Severity, type Technique } from '../core/records.js';
-import { techniquesFor } from './attack-mapping.js';
+import { ALL_MAPPED_TECHNIQUES, techniquesFor } from './attack-mapping.js';
 
 /** Options of {@link AlertBuilder}. */
 export interface AlertBuilderOptions {
@@ -51,6 +53,19 @@ export interface AlertBuildInput {
   /** Called once for the alert id when an alert is built (also with `commit` false). */
   readonly newId: () => string;
 }
+
+const KNOWN_TECHNIQUES: ReadonlyMap<string, Technique> = new Map(ALL_MAPPED_TECHNIQUES.map((t) => [t.id, t]));
+
+/**
+ * The technique of an id a sensor claimed: ours (with its ATT&CK name) when the id is one we map, else the id with
+ * the name `(named by the sensor)`: IPqSEC does not ship the whole ATT&CK catalogue, only the techniques it maps.
+ */
+export function techniqueById(id: string): Technique {
+  return KNOWN_TECHNIQUES.get(id) ?? { id, name: '(named by the sensor)' };
+}
+
+const N_REASONS = ALERT_REASONS.length;
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
 
 const REASON_INDEX: ReadonlyMap<AlertReason, number> = new Map(ALERT_REASONS.map((r, i) => [r, i]));
 const NO_PORTS: readonly number[] = Object.freeze([]);
@@ -90,7 +105,8 @@ export class AlertBuilder {
    * Shape: `timestamp` is `event.tsMs` as ISO 8601 UTC; `ip` the flow's `orig_h`, the robot's `ip`, null for
    * sensors; `task`/`previous_task` from robot events, else null; `ports_accessed` the robot's list, `[resp_p]`
    * for a flow, `[]` for a sensor; `severity` from {@link severityOf}; `techniques` the union over the remaining
-   * reasons of `techniquesFor` (Suspicious Port Access once per port), first occurrence kept; not acked.
+   * reasons of `techniquesFor` (Suspicious Port Access once per port), then the ids a flow's `signals` claim for
+   * those reasons (`techniqueById`), first occurrence kept; not acked.
    * @throws RangeError when `risk` is not in [0, 1] or a reason is not one of `ALERT_REASONS`
    */
   build(input: AlertBuildInput, commit: boolean): Alert | null {
@@ -99,12 +115,14 @@ export class AlertBuilder {
     const ts = event.tsMs;
     const times = this.last.get(entity);
     const window = this.opts.dedupWindowMs;
+    const rank = SEVERITY_RANK[severity];
     const reasons: AlertReason[] = [];
     for (const r of input.reasons) {
       const i = REASON_INDEX.get(r);
       if (i === undefined) throw new RangeError(`unknown alert reason: ${String(r)}`);
       if (reasons.includes(r)) continue;
-      if (times !== undefined && Math.abs(ts - times[i]) < window) continue;
+      // Within the window a reason alerts again only when the severity rose (a scan turning from low to high).
+      if (times !== undefined && Math.abs(ts - times[i]) < window && rank <= times[N_REASONS + i]) continue;
       reasons.push(r);
     }
     if (reasons.length === 0) return null;
@@ -136,6 +154,13 @@ export class AlertBuilder {
       if (r === 'Suspicious Port Access') for (const port of ports) add(techniquesFor(r, { eventType: event.type, port }));
       else add(techniquesFor(r, { eventType: event.type }));
     }
+    // Technique ids a sensor claimed for its signals (e.g. Suricata's `mitre_technique_id` metadata), after ours.
+    if (event.type === 'flow' && event.signals !== undefined) {
+      for (const s of event.signals) {
+        if (s.techniques === undefined || !reasons.includes(s.reason)) continue;
+        for (const id of s.techniques) if (!techniques.some((x) => x.id === id)) techniques.push(techniqueById(id));
+      }
+    }
 
     const alert: Alert = {
       id: input.newId(),
@@ -161,13 +186,14 @@ export class AlertBuilder {
     if (commit) {
       let row = times;
       if (row === undefined) {
-        row = new Float64Array(ALERT_REASONS.length).fill(-Infinity);
+        row = new Float64Array(2 * N_REASONS).fill(-Infinity);
       } else {
         this.last.delete(entity);
       }
       for (const r of reasons) {
         const i = REASON_INDEX.get(r) as number;
         if (ts > row[i]) row[i] = ts;
+        row[N_REASONS + i] = rank;
       }
       this.last.set(entity, row);
       if (this.last.size > this.opts.maxKeys) {

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../core/events.js';
 import { ALERT_REASONS } from '../core/records.js';
-import { ALL_MAPPED_TECHNIQUES, techniquesFor } from './attack-mapping.js';
+import { ALL_MAPPED_TECHNIQUES, type AttackContext, techniquesFor } from './attack-mapping.js';
 
 const DATA = resolve(process.cwd(), process.env.IPQSEC_DATA ?? '../shared/data', 'mitre-attack');
 const ICS_FILE = resolve(DATA, 'ics-attack.json');
@@ -57,16 +57,26 @@ describe.skipIf(missing.length > 0)(`ATT&CK ids and names against MITRE's STIX b
 describe('techniquesFor', () => {
   const ports = [undefined, 0, 22, 23, 80, 443, 502, 1883, 2323, 3389, 4444, 5900, 6667, 8080, 31337, 65535];
 
-  it('returns only members of ALL_MAPPED_TECHNIQUES, without duplicates, for every reason × event type × port', () => {
+  // Detector contexts: Modbus function/sub-function pairs (FC 8 sub-functions 0..21 and 65535) and MQTT $SYS.
+  const contexts: Omit<AttackContext, 'eventType'>[] = [
+    ...ports.map((port) => (port === undefined ? {} : { port })),
+    ...[7, 8, 11, 12, 17, 43].flatMap((modbusFunction) =>
+      [undefined, ...Array.from({ length: 22 }, (_, i) => i), 65535].map((modbusSubFunction) => ({ modbusFunction, modbusSubFunction })),
+    ),
+    { mqttSys: true },
+    { mqttSys: false },
+  ];
+
+  it('returns only members of ALL_MAPPED_TECHNIQUES, without duplicates, for every reason × event type × context', () => {
     const all = new Map(ALL_MAPPED_TECHNIQUES.map((t) => [t.id, t]));
     const emitted = new Set<string>();
     for (const reason of ALERT_REASONS) {
       for (const eventType of EVENT_TYPES) {
-        for (const port of ports) {
-          const ts = techniquesFor(reason, port === undefined ? { eventType } : { eventType, port });
+        for (const ctx of contexts) {
+          const ts = techniquesFor(reason, { eventType, ...ctx });
           expect(new Set(ts.map((t) => t.id)).size).toBe(ts.length);
           for (const t of ts) {
-            expect(all.get(t.id), `${reason}/${eventType}/${port}: ${t.id}`).toEqual(t);
+            expect(all.get(t.id), `${reason}/${eventType}/${JSON.stringify(ctx)}: ${t.id}`).toEqual(t);
             emitted.add(t.id);
           }
         }
@@ -97,9 +107,33 @@ describe('techniquesFor', () => {
     expect(ids('Sensor Spike', 'sensor')).toEqual(['T0856']);
     expect(ids('Sensor Drift', 'sensor')).toEqual(['T0832']);
     expect(ids('Sensor Stuck', 'sensor')).toEqual(['T0832']);
-    for (const r of ['Sensor High Risk', 'ML Intrusion Score', 'Recurring Offender', 'Blocked Entity'] as const) {
+    for (const r of ['Sensor High Risk', 'ML Intrusion Score', 'Recurring Offender', 'Blocked Entity', 'Online Anomaly', 'IDS Signature'] as const) {
       expect(ids(r, 'flow')).toEqual([]);
     }
+  });
+
+  it('maps the network sensor reasons as documented', () => {
+    const ids = (reason: (typeof ALERT_REASONS)[number], ctx: Omit<AttackContext, 'eventType'> = {}) =>
+      techniquesFor(reason, { eventType: 'flow', ...ctx }).map((t) => t.id);
+    expect(ids('Port Scan')).toEqual(['T1046', 'T0846']);
+    expect(ids('Host Sweep')).toEqual(['T1018', 'T1046', 'T0846']);
+    expect(ids('Brute Force')).toEqual(['T1110']);
+    expect(ids('ARP Spoofing')).toEqual(['T1557.002', 'T0830']);
+    expect(ids('Exploit Attempt')).toEqual(['T1190']);
+    expect(ids('Unauthorized Modbus Write')).toEqual(['T0855', 'T0836']);
+    // Modbus Diagnostics: the default (discovery) and the FC 8 sub-functions with their own techniques.
+    expect(ids('Modbus Diagnostics')).toEqual(['T0888']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 43, modbusSubFunction: 14 })).toEqual(['T0888']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 8, modbusSubFunction: 0 })).toEqual(['T0888']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 8, modbusSubFunction: 1 })).toEqual(['T0855', 'T0816']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 8, modbusSubFunction: 4 })).toEqual(['T0855', 'T0814']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 8, modbusSubFunction: 10 })).toEqual(['T0855', 'T0872']);
+    expect(ids('Modbus Diagnostics', { modbusFunction: 8, modbusSubFunction: 20 })).toEqual(['T0855', 'T0872']);
+    expect(ids('MQTT Wildcard Subscription')).toEqual(['T0801', 'T0861']);
+    expect(ids('MQTT Wildcard Subscription', { mqttSys: true })).toEqual(['T0888']);
+    expect(ids('MQTT Connect Flood')).toEqual(['T1499.002', 'T0814']);
+    // Context fields of other reasons are ignored.
+    expect(ids('Port Scan', { modbusFunction: 8, modbusSubFunction: 4, mqttSys: true })).toEqual(['T1046', 'T0846']);
   });
 
   it('returns frozen arrays', () => {

@@ -23,7 +23,7 @@
  */
 import type { IngestEvent, FlowEvent, RobotEvent, SensorEvent } from '../core/events.js';
 import { entityOf } from '../core/events.js';
-import { riskClassOf, type Alert, type AlertReason, type EntityState, type ListEntry, type RiskClass, type StoredEvent } from '../core/records.js';
+import { riskClassOf, type Alert, type AlertReason, type EntityState, type ListEntry, type RiskClass, type Severity, type StoredEvent } from '../core/records.js';
 import { SourceWindows, type SourceFeatures } from '../features/source-windows.js';
 import { flowFeatureRow, type FlowFeatureRow } from '../features/flow-features.js';
 import { AlertBuilder } from './alert-builder.js';
@@ -102,9 +102,17 @@ export interface BatchOutcome {
   readonly entities: EntityState[];
 }
 
+/**
+ * Risk of a flow signal by its severity: the middle of the severity's band of {@link severityOf} (low < 0.4 ≤
+ * medium < 0.7 ≤ high < 0.9 ≤ critical), so the alert a signal raises has the severity the sensor gave it.
+ */
+export const SIGNAL_SEVERITY_RISK: Readonly<Record<Severity, number>> = Object.freeze({ low: 0.3, medium: 0.55, high: 0.8, critical: 0.95 });
+
 interface RuleOutcome {
   rule: number;
   reasons: AlertReason[];
+  /** Lower bound of the final risk (a sensor signal's severity). */
+  floor?: number;
   /** Sensors: the device's risk class after this reading. */
   device?: DeviceRisk;
 }
@@ -186,12 +194,13 @@ export class DetectionEngine {
         e.type === 'flow' ? this.flowRules(e, windowFeatures[i]!) : e.type === 'robot' ? this.robotRules(e, commit) : this.sensorRules(entity, e, commit);
       const mlRisk = Number.isNaN(ml[i]!) ? null : ml[i]!;
       const recurrence = this.memory.recurrenceAt(entity, e.tsMs);
-      let risk = combineRisk({ ml: mlRisk, rule: r.rule, recurrence }, cfg.risk);
+      let risk = Math.max(combineRisk({ ml: mlRisk, rule: r.rule, recurrence }, cfg.risk), r.floor ?? 0);
       const reasons = r.reasons;
       if (mlRisk !== null && mlRisk >= cfg.mlAlertAt) reasons.push('ML Intrusion Score');
       // The strongest single signal: what counts towards recurrence and `Recurring Offender`.
-      const evidence = Math.max(r.rule, mlRisk ?? 0, risk);
-      const suspiciousEvent = Math.max(r.rule, mlRisk ?? 0) >= cfg.suspiciousAt;
+      const ruleEvidence = Math.max(r.rule, r.floor ?? 0);
+      const evidence = Math.max(ruleEvidence, mlRisk ?? 0, risk);
+      const suspiciousEvent = Math.max(ruleEvidence, mlRisk ?? 0) >= cfg.suspiciousAt;
       // Sources and robots offend; a sensor's repeated anomalies are its device risk class instead.
       if (e.type !== 'sensor' && suspiciousEvent && recurrence >= cfg.recurrenceAlertAt) reasons.push('Recurring Offender');
       const block = this.lists.get('block', entity);
@@ -242,7 +251,17 @@ export class DetectionEngine {
 
   private flowRules(e: FlowEvent, f: SourceFeatures): RuleOutcome {
     const out = evaluateNetworkRules(f, e, this.config.network, this.suspicious);
-    return { rule: out.score, reasons: [...out.reasons] };
+    const reasons: AlertReason[] = [...out.reasons];
+    let floor = 0;
+    // A sensor's detections (flow `signals`): each reason joins the flow's, and the most severe one is the
+    // floor of the event's risk (not part of the rule score, which would push it past the sensor's severity), so
+    // a sensor's `high` is a High alert whatever the model says of the flow.
+    for (const s of e.signals ?? []) {
+      if (!reasons.includes(s.reason)) reasons.push(s.reason);
+      const r = SIGNAL_SEVERITY_RISK[s.severity];
+      if (r > floor) floor = r;
+    }
+    return { rule: out.score, reasons, floor };
   }
 
   private robotRules(e: RobotEvent, _commit: boolean): RuleOutcome {
