@@ -21,6 +21,7 @@ const FORBIDDEN = {
   service: ['server', 'cli'],
   server: ['cli'],
   agent: ['service', 'server', 'store', 'cli'],
+  capture: ['data', 'pipeline', 'report', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'delivery', 'service', 'server', 'agent', 'sim', 'cli'],
   bench: ['cli'],
 };
 
