@@ -19,7 +19,9 @@ import { logCommand } from './log-command.js';
 import { witnessCommand } from './witness-command.js';
 import { modelCommand } from './model-command.js';
 import { modelSignCommands } from './model-sign-command.js';
+import { pcapCommand } from './pcap-command.js';
 import { predictCommand } from './predict-command.js';
+import { sensorCommand } from './sensor-command.js';
 import { startCommand } from './start-command.js';
 import { trainCommand } from './train-command.js';
 import { tuneCommand } from './tune-command.js';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   program.addCommand(evaluateCommand());
   program.addCommand(tuneCommand());
   program.addCommand(predictCommand());
+  program.addCommand(pcapCommand());
+  program.addCommand(sensorCommand());
   program.addCommand(modelSignCommands(modelCommand()));
   program.addCommand(keysCommand());
   program.addCommand(devicesCommand());
