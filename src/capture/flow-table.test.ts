@@ -14,6 +14,7 @@ import { FlowTable } from './flow-table.js';
 import type { FlowTableOptions } from './flow-table.js';
 import { newPacketInfo, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from './packet.js';
 import type { PacketInfo } from './packet.js';
+import { ip6 } from './_test-pcap.js';
 
 const S = TCP_SYN;
 const A = TCP_ACK;
@@ -85,19 +86,7 @@ function pkt(s: Spec): PacketInfo {
   return p;
 }
 
-function ip6bytes(s: string): Uint8Array {
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head === '' || head === undefined ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >>> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
-  return out;
-}
+const ip6bytes = ip6;
 
 function table(opts: Partial<FlowTableOptions> = {}): { t: FlowTable; out: ConnRecord[] } {
   const out: ConnRecord[] = [];

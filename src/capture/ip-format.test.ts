@@ -7,21 +7,12 @@ import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6 } from './ip-format.js';
+import { ip6 } from './_test-pcap.js';
 
 function bytesOf(s: string): Uint8Array {
   // Parse through the WHATWG URL parser (an independent implementation) into 16 bytes.
   const host = new URL(`http://[${s}]/`).hostname.slice(1, -1);
-  const [head, tail] = host.includes('::') ? host.split('::') : [host, undefined];
-  const h = head === '' || head === undefined ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >>> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
-  return out;
+  return ip6(host);
 }
 
 describe('formatIPv4', () => {

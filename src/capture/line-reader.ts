@@ -250,3 +250,26 @@ export function parseLogText<T>(
     }
   }
 }
+
+/** A line-oriented log reader (the Zeek conn.log and Suricata eve.json readers): one record per line, a summary. */
+export interface LogRecordReader<T, S extends LogReadSummary> {
+  parseLine(text: string, line: number): T | null;
+  read(source: LineSource): AsyncGenerator<T>;
+  readonly summary: S;
+}
+
+/**
+ * Reads `source` (a path, `-` for stdin, or chunks) with `reader`, calling `onRecord` per record in order; resolves
+ * with the reader's summary. On IPQ-N004 (without `skipBad`) the records before the bad line were delivered and
+ * the error is thrown after them; IPQ-D001 when the file cannot be read.
+ */
+export async function readLogWith<T, S extends LogReadSummary>(reader: LogRecordReader<T, S>, source: LineSource, onRecord: (record: T) => void): Promise<S> {
+  for await (const e of reader.read(source)) onRecord(e);
+  return reader.summary;
+}
+
+/** Parses log text already in memory with `reader` (same rules as {@link readLogWith}); returns its summary. */
+export function parseTextWith<T, S extends LogReadSummary>(reader: LogRecordReader<T, S>, text: string, onRecord: (record: T) => void, opts: LogReadOptions): S {
+  parseLogText(text, (t, l) => reader.parseLine(t, l), onRecord, opts, reader.summary);
+  return reader.summary;
+}

@@ -45,7 +45,8 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './packet.js';
 import {
   newLogReadSummary,
   parseLogLines,
-  parseLogText,
+  parseTextWith,
+  readLogWith,
   sourceLabel,
   type LineSource,
   type LogReadOptions,
@@ -404,14 +405,10 @@ export async function readSuricataEveFile(
   onEvent: (e: FlowEventInput) => void,
   opts: SuricataEveReadOptions = {},
 ): Promise<SuricataEveSummary> {
-  const reader = new SuricataEveReader(opts);
-  for await (const e of reader.read(path)) onEvent(e);
-  return reader.summary;
+  return readLogWith(new SuricataEveReader(opts), path, onEvent);
 }
 
 /** Parses eve.json text already in memory, calling `onEvent` per flow event. */
 export function parseSuricataEveText(text: string, onEvent: (e: FlowEventInput) => void, opts: SuricataEveReadOptions = {}): SuricataEveSummary {
-  const reader = new SuricataEveReader(opts);
-  parseLogText(text, (t, l) => reader.parseLine(t, l), onEvent, opts, reader.summary);
-  return reader.summary;
+  return parseTextWith(new SuricataEveReader(opts), text, onEvent, opts);
 }

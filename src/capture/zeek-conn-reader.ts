@@ -39,7 +39,8 @@ import { IpqsecError } from '../core/errors.js';
 import {
   newLogReadSummary,
   parseLogLines,
-  parseLogText,
+  parseTextWith,
+  readLogWith,
   sourceLabel,
   type LineSource,
   type LogReadOptions,
@@ -608,14 +609,10 @@ export async function readZeekConnFile(
   onEvent: (e: FlowEventInput) => void,
   opts: ZeekConnReadOptions = {},
 ): Promise<ZeekConnSummary> {
-  const reader = new ZeekConnReader(opts);
-  for await (const e of reader.read(path)) onEvent(e);
-  return reader.summary;
+  return readLogWith(new ZeekConnReader(opts), path, onEvent);
 }
 
 /** Parses conn.log text already in memory, calling `onEvent` per event (same rules as {@link readZeekConnFile}). */
 export function parseZeekConnText(text: string, onEvent: (e: FlowEventInput) => void, opts: ZeekConnReadOptions = {}): ZeekConnSummary {
-  const reader = new ZeekConnReader(opts);
-  parseLogText(text, (t, l) => reader.parseLine(t, l), onEvent, opts, reader.summary);
-  return reader.summary;
+  return parseTextWith(new ZeekConnReader(opts), text, onEvent, opts);
 }

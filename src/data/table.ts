@@ -21,6 +21,27 @@ export interface CategoricalColumn {
 
 export type Column = NumericColumn | CategoricalColumn;
 
+/**
+ * A categorical column from `n` string values (`valueAt(i)` for row i), dictionary-encoded with categories in order
+ * of first appearance; every value is a category (no -1). Cost O(n), one Map.
+ */
+export function encodeCategorical(name: string, n: number, valueAt: (i: number) => string): CategoricalColumn {
+  const codes = new Int32Array(n);
+  const categories: string[] = [];
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const v = valueAt(i);
+    let k = index.get(v);
+    if (k === undefined) {
+      k = categories.length;
+      categories.push(v);
+      index.set(v, k);
+    }
+    codes[i] = k;
+  }
+  return { kind: 'categorical', name, codes, categories };
+}
+
 /** Feature columns of one data set, all of length `nRows`. */
 export interface Table {
   readonly nRows: number;

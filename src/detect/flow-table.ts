@@ -2,7 +2,7 @@
  * Live flow feature rows as a columnar {@link Table}, the form the model file's preprocessing reads (columns are
  * matched by name, so this is all a trained flow model needs to score live traffic in a batch).
  */
-import type { Column, Table } from '../data/table.js';
+import { encodeCategorical, type Column, type Table } from '../data/table.js';
 import { FLOW_MODEL_FEATURES, type FlowFeatureRow } from '../features/flow-features.js';
 
 /**
@@ -22,20 +22,7 @@ export function flowRowsToTable(rows: readonly FlowFeatureRow[]): Table {
       for (let i = 0; i < nRows; i++) values[i] = rows[i][spec.name];
       return { kind: 'numeric', name, values };
     }
-    const codes = new Int32Array(nRows);
-    const categories: string[] = [];
-    const index = new Map<string, number>();
-    for (let i = 0; i < nRows; i++) {
-      const v = rows[i][spec.name];
-      let k = index.get(v);
-      if (k === undefined) {
-        k = categories.length;
-        categories.push(v);
-        index.set(v, k);
-      }
-      codes[i] = k;
-    }
-    return { kind: 'categorical', name, codes, categories };
+    return encodeCategorical(name, nRows, (i) => rows[i][spec.name]);
   });
   return { nRows, columns };
 }

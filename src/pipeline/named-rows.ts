@@ -9,7 +9,7 @@
  * did without. The GBDT routes missing values through its learned missing branch; other models see the
  * preprocessing's imputation (see `data/preprocess.ts`).
  */
-import type { Column, Table } from '../data/table.js';
+import { encodeCategorical, type Column, type Table } from '../data/table.js';
 import type { FeatureColumnSpec } from '../ml/model-file.js';
 
 /** One row: column name → number (`NaN` = missing) or category string. */
@@ -43,23 +43,13 @@ export function tableForModel(schema: readonly FeatureColumnSpec[], rows: readon
       if (!seen) missing.push(name);
       return { kind: 'numeric', name, values };
     }
-    const codes = new Int32Array(nRows);
-    const categories: string[] = [];
-    const index = new Map<string, number>();
-    for (let i = 0; i < nRows; i++) {
+    const col = encodeCategorical(name, nRows, (i) => {
       const raw = rows[i]![name];
       if (raw !== undefined) seen = true;
-      const v = raw === undefined || raw === null || raw === '' ? '-' : String(raw);
-      let k = index.get(v);
-      if (k === undefined) {
-        k = categories.length;
-        categories.push(v);
-        index.set(v, k);
-      }
-      codes[i] = k;
-    }
+      return raw === undefined || raw === null || raw === '' ? '-' : String(raw);
+    });
     if (!seen) missing.push(name);
-    return { kind: 'categorical', name, codes, categories };
+    return col;
   });
   return { table: { nRows, columns }, missing };
 }
