@@ -167,14 +167,15 @@ class AutoencoderLayer {
     const h0 = this.hOff[a];
     const h1 = this.hOff[a + 1];
     const h = h1 - h0;
-    // Encode, accumulating row by row so the inner loop runs along a contiguous row of W.
-    for (let j = h0; j < h1; j++) y[j] = this.bh[j];
-    for (let p = v0, row = this.wOff[a] - h0; p < v1; p++, row += h) {
-      const xp = (x[idx[p]] - min[p]) * scale[p];
-      xn[p] = xp;
-      for (let j = h0; j < h1; j++) y[j] += xp * W[row + j];
+    for (let p = v0; p < v1; p++) xn[p] = (x[idx[p]] - min[p]) * scale[p];
+    // Encode one hidden unit at a time, the sum in a register (a column of W, stride h: an autoencoder's whole W
+    // is ≤ 10 × 8 doubles, in L1), instead of a load and a store of y[j] per multiply-add.
+    const base = this.wOff[a] - h0;
+    for (let j = h0; j < h1; j++) {
+      let s = this.bh[j];
+      for (let p = v0, k = base + j; p < v1; p++, k += h) s += xn[p] * W[k];
+      y[j] = sigmoid(s);
     }
-    for (let j = h0; j < h1; j++) y[j] = sigmoid(y[j]);
     // Decode with the tied weights Wᵀ.
     let se = 0;
     for (let p = v0, row = this.wOff[a] - h0; p < v1; p++, row += h) {
@@ -187,9 +188,36 @@ class AutoencoderLayer {
     out[a] = Math.sqrt(se / (v1 - v0));
   }
 
-  /** RMSE of every autoencoder on input x into out[0..count), no learning. */
+  /**
+   * RMSE of every autoencoder on input x into out[0..count), no learning. The same arithmetic as {@link forward}
+   * in one loop over the autoencoders with the fields read once (scoreOne of a 100-feature, 31-autoencoder map:
+   * 8.5 → 8.1 µs, medians of alternated runs; the ensemble's ~180 sigmoids and the output layer's ~1,500
+   * multiply-adds are the rest).
+   */
   execute(x: Float64Array, out: Float64Array): void {
-    for (let a = 0; a < this.count; a++) this.forward(a, x, out);
+    const { idx, W, xn, y, min, scale, bh, bv, vOff, hOff, wOff } = this;
+    for (let a = 0; a < this.count; a++) {
+      const v0 = vOff[a];
+      const v1 = vOff[a + 1];
+      const h0 = hOff[a];
+      const h1 = hOff[a + 1];
+      const h = h1 - h0;
+      for (let p = v0; p < v1; p++) xn[p] = (x[idx[p]] - min[p]) * scale[p];
+      const base = wOff[a] - h0;
+      for (let j = h0; j < h1; j++) {
+        let s = bh[j];
+        for (let p = v0, k = base + j; p < v1; p++, k += h) s += xn[p] * W[k];
+        y[j] = sigmoid(s);
+      }
+      let se = 0;
+      for (let p = v0, row = base; p < v1; p++, row += h) {
+        let s = bv[p];
+        for (let j = h0; j < h1; j++) s += y[j] * W[row + j];
+        const d = xn[p] - sigmoid(s);
+        se += d * d;
+      }
+      out[a] = Math.sqrt(se / (v1 - v0));
+    }
   }
 
   /** Updates min/max with x, takes one SGD step per autoencoder; RMSEs before the step into out[0..count). */
