@@ -1,7 +1,8 @@
 /**
  * IPqSEC's public API (the `ipqsec` package): data set loading and preprocessing, the models, metrics, the model
  * file, and the evaluation and training pipelines; the live service; and, as namespaces, the post-quantum layer
- * (`pqc`), the tamper-evident log (`ledger`) and the edge clients (`agent`). The command line is `ipqsec`
+ * (`pqc`), the tamper-evident log (`ledger`), the edge clients (`agent`) and the network sensor (`capture`). The
+ * command line is `ipqsec`
  * (src/cli/main.ts).
  */
 export * from './data/index.js';
@@ -42,3 +43,9 @@ export { verifyWebhookSignature } from './delivery/webhook.js';
 export * as pqc from './pqc/index.js';
 export * as ledger from './ledger/index.js';
 export * as agent from './agent/index.js';
+// Network sensor (issue 5): captures to flows, features, protocol-aware detections.
+export * as capture from './capture/index.js';
+export { AfterImage } from './features/afterimage.js';
+export { UnswCounters } from './features/unsw-counters.js';
+export { KitNET, KITNET_DEFAULTS } from './ml/kitnet.js';
+export { LogNormalThreshold, normalQuantile } from './ml/lognormal-threshold.js';

@@ -50,3 +50,38 @@ describe('public API: post-quantum layer', () => {
     expect(typeof ipqsec.agent.SecureUplink).toBe('function');
   });
 });
+
+describe('public API: network sensor', () => {
+  it('a hand-built capture read through ipqsec.capture gives its flow, Zeek conn.log and EVE stats', () => {
+    const { capture } = ipqsec;
+    // One UDP datagram each way between 10.0.0.1:5000 and 10.0.0.2:53 (Ethernet, IPv4, pcap µs, little endian).
+    const frame = (src: number[], dst: number[], sport: number, dport: number) => {
+      const udp = [sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 12, 0, 0, 1, 2, 3, 4];
+      const ip = [0x45, 0, 0, 20 + udp.length, 0, 0, 0, 0, 64, 17, 0, 0, ...src, ...dst];
+      return Uint8Array.from([...Array(12).fill(0), 0x08, 0x00, ...ip, ...udp]);
+    };
+    const rec = (sec: number, f: Uint8Array) => {
+      const h = new DataView(new ArrayBuffer(16));
+      h.setUint32(0, sec, true);
+      h.setUint32(8, f.length, true);
+      h.setUint32(12, f.length, true);
+      return [...new Uint8Array(h.buffer), ...f];
+    };
+    const hdr = new DataView(new ArrayBuffer(24));
+    hdr.setUint32(0, 0xa1b2c3d4, true);
+    hdr.setUint16(4, 2, true);
+    hdr.setUint16(6, 4, true);
+    hdr.setUint32(16, 65535, true);
+    hdr.setUint32(20, 1, true);
+    const bytes = Uint8Array.from([...new Uint8Array(hdr.buffer), ...rec(1_700_000_000, frame([10, 0, 0, 1], [10, 0, 0, 2], 5000, 53)), ...rec(1_700_000_001, frame([10, 0, 0, 2], [10, 0, 0, 1], 53, 5000))]);
+    const flows: ipqsec.capture.ConnRecord[] = [];
+    const sensor = new capture.NetworkSensor({ onFlow: (r) => flows.push(r) });
+    const summary = capture.readCaptureBuffer(bytes, (r) => sensor.processRecord(r));
+    sensor.finish();
+    expect(summary.packets).toBe(2);
+    expect(flows).toHaveLength(1);
+    expect(flows[0]).toMatchObject({ orig_h: '10.0.0.1', orig_p: 5000, resp_h: '10.0.0.2', resp_p: 53, proto: 'udp', conn_state: 'SF', orig_pkts: 1, resp_pkts: 1, orig_bytes: 4, resp_bytes: 4, duration: 1 });
+    expect(capture.formatConnLog(flows, { format: 'tsv', now: () => 0 })).toContain('10.0.0.1\t5000\t10.0.0.2\t53\tudp');
+    expect(capture.eveStats(sensor.stats())).toMatchObject({ event_type: 'stats', packets: 2, flows: 1 });
+  });
+});

@@ -4,8 +4,11 @@
  * retransmission filter in front of the analyzers, MQTT CONNACK refusals as failed logins, which new flows count
  * as connection attempts, and the online anomaly detector's grace → calibration → alert sequence.
  */
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ascii, concat, ethernet, ipv4, pcapFile, tcp, udp, type PcapRecordSpec } from './_test-pcap.js';
+import { isIpqsecError } from '../core/errors.js';
+import { ascii, concat, ethernet, ipv4, pcapFile, sharedCaptures, tcp, udp, type PcapRecordSpec } from './_test-pcap.js';
 import { readCaptureBuffer } from './capture-reader.js';
 import type { SensorAlert } from './eve-output.js';
 import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_PSH, TCP_SYN } from './packet.js';
@@ -124,5 +127,36 @@ describe('NetworkSensor wiring', () => {
     const flagged = alerts.filter((a) => a.reason === 'Online Anomaly');
     expect(flagged.some((a) => a.origH === '10.3.0.66')).toBe(true);
     expect(flagged.filter((a) => a.origH !== '10.3.0.66' && a.origH !== '10.3.0.100')).toEqual([]);
+  });
+});
+
+describe('NetworkSensor under mutated captures (fast-check)', () => {
+  const captures = sharedCaptures().map((c) => readFileSync(c.path));
+  it.skipIf(captures.length === 0)('bytes flipped, cut or inserted anywhere: only IPQ-N001..N003 come out, never another exception', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(captures.length - 1),
+        fc.array(fc.tuple(fc.constantFrom('flip', 'cut', 'insert'), fc.double({ min: 0, max: 1, noNaN: true }), fc.uint8Array({ minLength: 1, maxLength: 64 })), { minLength: 1, maxLength: 6 }),
+        (which, mutations) => {
+          let bytes: Uint8Array = captures[which]!;
+          for (const [kind, at, data] of mutations) {
+            const pos = Math.floor(at * bytes.length);
+            if (kind === 'flip') {
+              bytes = bytes.slice();
+              for (let i = 0; i < data.length && pos + i < bytes.length; i++) bytes[pos + i]! ^= data[i]! | 1;
+            } else if (kind === 'cut') bytes = bytes.subarray(0, pos);
+            else bytes = concat(bytes.subarray(0, pos), data, bytes.subarray(pos));
+          }
+          const s = new NetworkSensor({ anomaly: { kitnet: { fmGracePeriod: 50, adGracePeriod: 150, seed: 1 }, calibrationPackets: 100 } });
+          const sum = readCaptureBuffer(bytes, (r) => s.processRecord(r));
+          s.finish();
+          if (sum.error !== undefined) expect(['IPQ-N001', 'IPQ-N002', 'IPQ-N003']).toContain(sum.error.code);
+          const st = s.stats();
+          expect(st.packets).toBe(sum.packets);
+          expect(isIpqsecError(sum.error) || sum.error === undefined).toBe(true);
+        },
+      ),
+      { numRuns: 40, seed: 20261121 },
+    );
   });
 });

@@ -72,7 +72,8 @@ export async function runPcap(files: readonly string[], o: PcapRunOptions, io: P
   const results: PcapFileResult[] = [];
   let firstError: IpqsecError | undefined;
   try {
-    for (const file of files) {
+    for (const path of files) {
+      const file = path === '-' ? '<stdin>' : path;
       const alerts: SensorAlert[] = [];
       const scorer = bundle === undefined ? undefined : new CaptureFlowScorer(bundle);
       const counters = new UnswCounters();
@@ -84,7 +85,7 @@ export async function runPcap(files: readonly string[], o: PcapRunOptions, io: P
         if (scorer !== undefined) mlAlerts(scorer.add(rec, counters.observe(rec)));
       };
       const sensor = new NetworkSensor({ onFlow, onAlert: (a) => alerts.push(a), ...(o.anomaly === undefined ? {} : { anomaly: o.anomaly }) });
-      const summary = await readCaptureFile(file, (r) => sensor.processRecord(r));
+      const summary = await readCaptureFile(path, (r) => sensor.processRecord(r));
       sensor.finish();
       if (scorer !== undefined) {
         mlAlerts(scorer.flush());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { entityOf, eventTimeMs, parseEvents, MAX_EVENTS_PER_BATCH, type EventInput } from './events.js';
+import { entityOf, eventTimeMs, parseEvents, MAX_EVENTS_PER_BATCH, SIGNAL_REASONS, type EventInput } from './events.js';
 import { isIpqsecError } from './errors.js';
 
 let n = 0;
@@ -57,5 +57,42 @@ describe('parseEvents', () => {
     const [f, r, s] = [flow, robot, sensor] as EventInput[];
     expect([entityOf(f!), entityOf(r!), entityOf(s!)]).toEqual(['ip:10.0.0.1', 'robot:r1', 'sensor:plant-a/tt-001']);
     expect(eventTimeMs(s!)).toBe(1700000001000);
+  });
+});
+
+describe('flow signals (fast-check)', () => {
+  const base = { type: 'flow', ts: 1_700_000_000, orig_h: '10.0.0.1', orig_p: 1, resp_h: '10.0.0.2', resp_p: 2, proto: 'tcp' };
+  const validSignal = fc.record(
+    {
+      reason: fc.constantFrom(...SIGNAL_REASONS),
+      severity: fc.constantFrom('low', 'medium', 'high', 'critical'),
+      source: fc.string({ minLength: 1, maxLength: 64 }),
+      detail: fc.string({ maxLength: 512 }),
+      signature_id: fc.nat(),
+      techniques: fc.array(fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.option(fc.integer({ min: 0, max: 999 }))).map(([t, s]) => `T${String(t).padStart(4, '0')}${s === null ? '' : `.${String(s).padStart(3, '0')}`}`), { maxLength: 8 }),
+    },
+    { requiredKeys: ['reason', 'severity'] },
+  );
+
+  it('valid signals are accepted and kept as sent', () => {
+    fc.assert(
+      fc.property(fc.array(validSignal, { maxLength: 16 }), (signals) => {
+        const [e] = parseEvents([{ ...base, signals }], () => 'id');
+        expect(e!.type === 'flow' && e!.signals).toEqual(signals);
+      }),
+    );
+  });
+
+  it('any other value in signals is IPQ-E001 naming the field, never another error', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.array(fc.oneof(validSignal, fc.jsonValue() as fc.Arbitrary<unknown>), { minLength: 17, maxLength: 20 })), (signals) => {
+        try {
+          parseEvents([{ ...base, signals }], () => 'id');
+        } catch (err) {
+          expect(isIpqsecError(err, 'IPQ-E001')).toBe(true);
+          expect(JSON.stringify((err as { details: unknown }).details)).toContain('signals');
+        }
+      }),
+    );
   });
 });
