@@ -291,6 +291,11 @@ export class FlowTable {
   lastFromOrig = false;
   /** Whether the last packet given to {@link update} opened its connection. */
   lastIsNew = false;
+  /**
+   * Inside `onRecord`: the slot of the connection being written (its `generationOf` still the connection's), so a
+   * consumer keeping per-flow state by slot can drop it; -1 outside the callback.
+   */
+  recordSlot = -1;
   /** Counters (updated in place). */
   readonly stats: FlowTableStats = { records: 0, evicted: 0, untracked: 0, flows: 0 };
 
@@ -1075,6 +1080,11 @@ export class FlowTable {
       dloss,
     };
     this.stats.records++;
-    this.onRecord(rec);
+    this.recordSlot = s;
+    try {
+      this.onRecord(rec);
+    } finally {
+      this.recordSlot = -1;
+    }
   }
 }
