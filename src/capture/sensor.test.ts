@@ -130,6 +130,36 @@ describe('NetworkSensor wiring', () => {
   });
 });
 
+describe('NetworkSensor bounded state', () => {
+  it("a flow's analyzer is dropped when its record is written: analyzer entries never outnumber live flows", () => {
+    const recs: PcapRecordSpec[] = [];
+    let i = 0;
+    for (let k = 0; k < 50; k++) {
+      const c = `10.9.0.${1 + k}`;
+      const p = 40000 + k;
+      recs.push(at(i++, frame(c, '10.9.1.1', tcp({ srcPort: p, dstPort: 80, seq: 1, flags: TCP_SYN }))));
+      recs.push(at(i++, frame('10.9.1.1', c, tcp({ srcPort: 80, dstPort: p, seq: 1, ack: 2, flags: TCP_SYN | TCP_ACK }))));
+      const get = ascii('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      recs.push(at(i++, frame(c, '10.9.1.1', tcp({ srcPort: p, dstPort: 80, seq: 2, ack: 2, flags: TCP_ACK | TCP_PSH, payload: get }))));
+      recs.push(at(i++, frame(c, '10.9.1.1', tcp({ srcPort: p, dstPort: 80, seq: 2 + get.length, ack: 2, flags: TCP_ACK | 0x01 }))));
+      recs.push(at(i++, frame('10.9.1.1', c, tcp({ srcPort: 80, dstPort: p, seq: 2, ack: 3 + get.length, flags: TCP_ACK | 0x01 }))));
+    }
+    // 10 minutes later: every closed connection has passed its close delay.
+    recs.push({ ts: { sec: T0 + 600, frac: 0 }, data: frame('10.9.0.200', '10.9.1.1', udp({ srcPort: 1, dstPort: 2 }), IPPROTO_UDP) });
+    const s = new NetworkSensor();
+    let maxEntries = 0;
+    readCaptureBuffer(pcapFile({ records: recs }), (r) => {
+      s.processRecord(r);
+      maxEntries = Math.max(maxEntries, s.analyzedFlows);
+      expect(s.analyzedFlows).toBeLessThanOrEqual(s.flowTable.size);
+    });
+    expect(maxEntries).toBeGreaterThan(0);
+    expect(s.stats().protocols.http_request).toBe(50);
+    expect(s.flowTable.size).toBe(1);
+    expect(s.analyzedFlows).toBe(0);
+  });
+});
+
 describe('NetworkSensor under mutated captures (fast-check)', () => {
   const captures = sharedCaptures().map((c) => readFileSync(c.path));
   it.skipIf(captures.length === 0)('bytes flipped, cut or inserted anywhere: only IPQ-N001..N003 come out, never another exception', () => {

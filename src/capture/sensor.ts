@@ -30,7 +30,7 @@ import type { PacketDetection } from '../detect/packet-detection.js';
 import { ScanDetector, type ScanDetectorOptions, type ScanProto } from '../detect/scan-detector.js';
 import { AfterImage } from '../features/afterimage.js';
 import { HostIds, IPV6_ID_BASE, macFromBytes } from '../features/host-ids.js';
-import { KitNET, type KitNetOptions } from '../ml/kitnet.js';
+import { KitNET, SCORE_BATCH, type KitNetOptions } from '../ml/kitnet.js';
 import { LogNormalThreshold } from '../ml/lognormal-threshold.js';
 import type { ConnRecord } from './conn-record.js';
 import { decodePacket, newDecodeStats, type DecodeStats } from './decode.js';
@@ -97,6 +97,11 @@ const SCAN_PROTO: Readonly<Record<string, ScanProto | undefined>> = { tcp: 'tcp'
  * own callbacks.
  */
 export class NetworkSensor {
+  /** Live flows that have an analyzer entry (test hook for the bound: at most the flow table's live flows). */
+  get analyzedFlows(): number {
+    return this.apps.size;
+  }
+
   /** Decoder counters (truncated, malformed, fragments, non-IP, unsupported link). */
   readonly decodeStats: DecodeStats = newDecodeStats();
   readonly flowTable: FlowTable;
@@ -118,6 +123,17 @@ export class NetworkSensor {
   private readonly threshold: LogNormalThreshold | undefined;
   private readonly hostIds: HostIds | undefined;
   private readonly features: Float64Array | undefined;
+  // The batch of packets waiting to be scored (SCORE_BATCH rows of features and what an alert needs).
+  private readonly batchX: Float64Array | undefined;
+  private readonly batchTs = new Float64Array(SCORE_BATCH);
+  private readonly batchSrc = new Float64Array(SCORE_BATCH);
+  private readonly batchDst = new Float64Array(SCORE_BATCH);
+  private readonly batchSrcPort = new Int32Array(SCORE_BATCH);
+  private readonly batchDstPort = new Int32Array(SCORE_BATCH);
+  /** Bit 0: IPv6; bit 1: TCP; bit 2: UDP. */
+  private readonly batchMeta = new Uint8Array(SCORE_BATCH);
+  private readonly batchScores = new Float64Array(SCORE_BATCH);
+  private batchN = 0;
   private readonly anomalyAlerted = new Map<number, number>();
   private readonly mediumFactor: number;
   // Run counters.
@@ -160,6 +176,7 @@ export class NetworkSensor {
       this.threshold = new LogNormalThreshold({ p: a.p ?? 0.001, calibrationSize: a.calibrationPackets ?? 50_000 });
       this.hostIds = new HostIds();
       this.features = new Float64Array(this.afterImage.featureCount);
+      this.batchX = new Float64Array(SCORE_BATCH * this.afterImage.featureCount);
     }
   }
 
@@ -203,6 +220,7 @@ export class NetworkSensor {
 
   /** End of input: writes every live flow (end_reason `end_of_input`). */
   finish(): void {
+    if (this.kitnet !== undefined) this.scorePending();
     this.flowTable.flush('end_of_input');
     this.apps.clear();
   }
@@ -251,6 +269,10 @@ export class NetworkSensor {
   }
 
   private flowEnded(r: ConnRecord): void {
+    // The flow's analyzer goes with it (the map holds live flows only).
+    const slot = this.flowTable.recordSlot;
+    const app = slot >= 0 ? this.apps.get(slot) : undefined;
+    if (app !== undefined && app.generation === this.flowTable.generationOf(slot)) this.apps.delete(slot);
     const proto = SCAN_PROTO[r.proto];
     if (proto !== undefined) {
       const d = this.scan.observeOutcome(r.ts, r.orig_h, r.resp_h, r.resp_p, proto, r.conn_state);
@@ -367,7 +389,7 @@ export class NetworkSensor {
 
   private anomalyPacket(p: PacketInfo): void {
     const ai = this.afterImage!;
-    const x = this.features!;
+    const kit = this.kitnet!;
     let src: number;
     let dst: number;
     if (p.ipVersion === 4) {
@@ -378,45 +400,76 @@ export class NetworkSensor {
       dst = this.hostIds!.intern(p.data, p.dst6Off);
     }
     const mac = p.srcMacOff >= 0 ? macFromBytes(p.data, p.srcMacOff) : 0;
-    ai.update(p.ts, p.wireLen, mac, src, dst, p.srcPort, p.dstPort, x);
-    const kit = this.kitnet!;
     if (!kit.isWarm()) {
-      kit.learnOne(x);
+      ai.update(p.ts, p.wireLen, mac, src, dst, p.srcPort, p.dstPort, this.features!);
+      kit.learnOne(this.features!);
       return;
     }
-    const score = kit.scoreOne(x);
+    // After the grace period scoring learns nothing, so packets are scored in batches (KitNET.scoreBatch gives
+    // the scores of one-by-one calls at a lower cost); a batch is scored when full, when its first packet is
+    // 1 s old in packet time, and at the end of input.
+    const b = this.batchN;
+    const f = ai.featureCount;
+    const x = this.features!;
+    ai.update(p.ts, p.wireLen, mac, src, dst, p.srcPort, p.dstPort, x);
+    this.batchX!.set(x, b * f);
+    this.batchTs[b] = p.ts;
+    this.batchSrc[b] = src;
+    this.batchDst[b] = dst;
+    this.batchSrcPort[b] = p.hasL4 ? p.srcPort : -1;
+    this.batchDstPort[b] = p.hasL4 ? p.dstPort : -1;
+    this.batchMeta[b] = (p.ipVersion === 6 ? 1 : 0) | (p.proto === IPPROTO_TCP ? 2 : p.proto === IPPROTO_UDP ? 4 : 0);
+    this.batchN = b + 1;
+    if (this.batchN === SCORE_BATCH || p.ts - this.batchTs[0]! >= 1) this.scorePending();
+  }
+
+  /** Scores the pending batch and acts on each score in packet order (calibration, then threshold and alerts). */
+  private scorePending(): void {
+    const n = this.batchN;
+    if (n === 0) return;
+    this.batchN = 0;
+    const scores = this.batchScores;
+    this.kitnet!.scoreBatch(this.batchX!, n, scores);
     const th = this.threshold!;
-    if (!th.isCalibrated()) {
-      th.observe(score);
-      return;
+    for (let b = 0; b < n; b++) {
+      const score = scores[b]!;
+      if (!th.isCalibrated()) {
+        th.observe(score);
+        continue;
+      }
+      if (score > this.anomalyMax) this.anomalyMax = score;
+      if (!th.isAnomalous(score)) continue;
+      this.anomalyOver++;
+      const src = this.batchSrc[b]!;
+      const ts = this.batchTs[b]!;
+      // One alert per source host per 5 minutes of packet time.
+      const last = this.anomalyAlerted.get(src);
+      if (last !== undefined && ts - last < 300) continue;
+      if (this.anomalyAlerted.size >= 65_536) this.anomalyAlerted.delete(this.anomalyAlerted.keys().next().value as number);
+      this.anomalyAlerted.set(src, ts);
+      const limit = th.threshold();
+      const severity: Severity = score >= this.mediumFactor * limit ? 'medium' : 'low';
+      const v6 = (this.batchMeta[b]! & 1) !== 0;
+      const dst = this.batchDst[b]!;
+      const sp = this.batchSrcPort[b]!;
+      const dp = this.batchDstPort[b]!;
+      const meta = this.batchMeta[b]!;
+      this.alert(
+        {
+          ts,
+          reason: 'Online Anomaly',
+          severity,
+          origH: v6 ? hostText6(this.hostIds!, src) : formatIPv4(src),
+          respH: v6 ? hostText6(this.hostIds!, dst) : formatIPv4(dst),
+          ...(dp >= 0 ? { respP: dp } : {}),
+          detail: `KitNET score ${score.toPrecision(4)} over threshold ${limit.toPrecision(4)} (tail p ${th.tailProbability(score).toExponential(2)})`,
+          techniques: [],
+        },
+        undefined,
+        (meta & 2) !== 0 ? 'tcp' : (meta & 4) !== 0 ? 'udp' : undefined,
+        sp >= 0 ? sp : undefined,
+      );
     }
-    if (score > this.anomalyMax) this.anomalyMax = score;
-    if (!th.isAnomalous(score)) return;
-    this.anomalyOver++;
-    // One alert per source host per 5 minutes of packet time.
-    const last = this.anomalyAlerted.get(src);
-    if (last !== undefined && p.ts - last < 300) return;
-    if (this.anomalyAlerted.size >= 65_536) this.anomalyAlerted.delete(this.anomalyAlerted.keys().next().value as number);
-    this.anomalyAlerted.set(src, p.ts);
-    const limit = th.threshold();
-    const severity: Severity = score >= this.mediumFactor * limit ? 'medium' : 'low';
-    const origH = p.ipVersion === 4 ? formatIPv4(src) : hostText6(this.hostIds!, src);
-    const respH = p.ipVersion === 4 ? formatIPv4(dst) : hostText6(this.hostIds!, dst);
-    this.alert(
-      {
-        ts: p.ts,
-        reason: 'Online Anomaly',
-        severity,
-        origH,
-        respH,
-        ...(p.hasL4 ? { respP: p.dstPort } : {}),
-        detail: `KitNET score ${score.toPrecision(4)} over threshold ${limit.toPrecision(4)} (tail p ${th.tailProbability(score).toExponential(2)})`,
-        techniques: [],
-      },
-      undefined,
-      p.proto === IPPROTO_TCP ? 'tcp' : p.proto === IPPROTO_UDP ? 'udp' : undefined,
-      p.hasL4 ? p.srcPort : undefined,
-    );
   }
 
   // ------------------------------------------------------------------ alerts

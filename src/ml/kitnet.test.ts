@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIpqsecError } from '../core/errors.js';
 import { createRng, type Rng } from '../core/rng.js';
-import { KITNET_DEFAULTS, KitNET } from './kitnet.js';
+import { KITNET_DEFAULTS, KitNET, SCORE_BATCH } from './kitnet.js';
 import { rocAuc } from './roc.js';
 
 /** python3 on PATH with numpy and scipy (the clustering oracle). */
@@ -218,5 +218,32 @@ describe('KitNET detection on seeded synthetic traffic features', () => {
     zeroed[1] = 0;
     expect(det.scoreOne(weird)).toBe(det.scoreOne(zeroed));
     expect(Number.isFinite(det.scoreOne(weird))).toBe(true);
+  });
+});
+
+describe('KitNET.scoreBatch', () => {
+  it('gives exactly the scores of scoreOne, vector by vector, for any batch size up to SCORE_BATCH', () => {
+    const n = 37;
+    const rng = createRng(11);
+    const det = new KitNET(n, { fmGracePeriod: 300, adGracePeriod: 700, seed: 5 });
+    const x = new Float64Array(n);
+    expect(() => det.scoreBatch(new Float64Array(n), 1, new Float64Array(1))).toThrow(/IPQ-M008/);
+    for (let i = 0; i < 1000; i++) {
+      for (let j = 0; j < n; j++) x[j] = Math.sin(j) * 10 + rng.next() * (1 + (j % 5));
+      det.learnOne(x);
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SCORE_BATCH }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (count, seed) => {
+        const r = createRng(seed);
+        const xs = Float64Array.from({ length: count * n }, (_, k) => Math.sin(k % n) * 10 + r.next() * 20 - 5 + (k % 97 === 0 ? Number.NaN : 0));
+        const out = new Float64Array(SCORE_BATCH).fill(-1);
+        det.scoreBatch(xs, count, out);
+        for (let b = 0; b < count; b++) expect(Math.abs(out[b]! - det.scoreOne(xs.subarray(b * n, b * n + n)))).toBeLessThan(1e-12);
+        expect(out[count] ?? -1).toBe(-1);
+      }),
+      { numRuns: 30 },
+    );
+    expect(() => det.scoreBatch(new Float64Array((SCORE_BATCH + 1) * n), SCORE_BATCH + 1, new Float64Array(SCORE_BATCH + 1))).toThrow(RangeError);
+    expect(() => det.scoreBatch(new Float64Array(n), 2, new Float64Array(2))).toThrow(RangeError);
   });
 });
