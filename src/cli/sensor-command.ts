@@ -7,6 +7,11 @@
  * - every detection at once, as a `flow` event of the 5-tuple it concerns carrying the detection as a `signal`
  *   (reason, severity, detail, ATT&CK ids) and no counters: the server raises it as an alert of the originator.
  *
+ * Instead of packets it can read a Zeek conn.log (`--zeek-conn FILE|-`, TSV or JSON) or a Suricata eve.json
+ * (`--suricata-eve FILE|-`): their flows (and Suricata's alerts, as flows with an `IDS Signature` signal) are sent
+ * the same way; a malformed line ends the run with IPQ-N004 after the lines before it were sent, or is skipped and
+ * counted with `--skip-bad-lines`.
+ *
  * Transport: with `--identity KEYFILE --device-id ID` the edge agent's post-quantum uplink
  * (`agent/secure-uplink.ts`; the device is enrolled with `--token` on first use and must be approved by an
  * operator); otherwise plain `POST /api/v1/events` with `--token`. Events go in batches of `--batch` (default 500)
@@ -16,6 +21,8 @@
  * Errors: a failed send is retried with back-off (`--retries`, default 5) and then ends the command with the
  * server's error; a truncated capture ends it with IPQ-N001 after everything read before was sent (exit 2).
  */
+import { createWriteStream } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { Command } from 'commander';
 import { SecureUplink, type TrustOnFirstUse } from '../agent/secure-uplink.js';
 import { readCaptureFile } from '../capture/capture-reader.js';
@@ -23,19 +30,15 @@ import { ConnLogWriter } from '../capture/conn-log-writer.js';
 import type { ConnRecord } from '../capture/conn-record.js';
 import type { SensorAlert } from '../capture/eve-output.js';
 import { connToFlowEvent } from '../capture/flow-event.js';
-import { NetworkSensor } from '../capture/sensor.js';
+import { NetworkSensor, type OnlineAnomalyOptions } from '../capture/sensor.js';
+import { SuricataEveReader } from '../capture/suricata-eve-reader.js';
+import { ZeekConnReader } from '../capture/zeek-conn-reader.js';
 import { SIGNAL_REASONS, type FlowEventInput, type SignalReason } from '../core/events.js';
 import { IpqsecError, isIpqsecError } from '../core/errors.js';
 import { UnswCounters } from '../features/unsw-counters.js';
-import { SuricataEveReader } from '../capture/suricata-eve-reader.js';
-import { ZeekConnReader } from '../capture/zeek-conn-reader.js';
-import { readPublicKeyFile } from './key-files.js';
-import { loadOrCreateIdentity } from './key-files.js';
 import { defaultPqcProvider } from '../pqc/select-provider.js';
-import { createWriteStream } from 'node:fs';
-import { dirname, basename } from 'node:path';
+import { loadOrCreateIdentity, readPublicKeyFile } from './key-files.js';
 import { anomalyOptions } from './pcap-command.js';
-import type { OnlineAnomalyOptions } from '../capture/sensor.js';
 
 /** Sends one batch of wire events; resolves when the server accepted it. */
 export type EventSink = (events: readonly FlowEventInput[]) => Promise<void>;
