@@ -11,6 +11,7 @@ import {
   SuricataEveReader,
   type SuricataEveReadOptions,
 } from './suricata-eve-reader.js';
+import { expectIpqsec } from '../core/_test-errors.js';
 
 // Suricata user guide, "Eve JSON Format" (doc/userguide/output/eve/eve-json-format.rst, docs.suricata.io): the
 // example at the top of the page (pretty-printed there; compacted here with JSON.stringify, values unchanged).
@@ -53,15 +54,7 @@ function parse(text: string, opts: SuricataEveReadOptions = {}) {
   return { events, summary };
 }
 
-function n004(f: () => unknown): IpqsecError {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e, 'IPQ-N004')) return e;
-    throw e;
-  }
-  throw new Error('expected IPQ-N004');
-}
+const n004 = (f: () => unknown): IpqsecError => expectIpqsec(f, 'IPQ-N004');
 
 describe('Suricata documentation and suricata-verify examples', () => {
   it('maps the user guide alert example to a flow event with an IDS Signature signal', () => {

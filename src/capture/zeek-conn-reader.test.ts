@@ -16,6 +16,7 @@ import {
   type ZeekConnReadOptions,
 } from './zeek-conn-reader.js';
 import { formatIPv6 } from './ip-format.js';
+import { expectIpqsec } from '../core/_test-errors.js';
 
 const T = '\t';
 const FIELDS = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'service', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'local_orig', 'local_resp', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'tunnel_parents'];
@@ -54,15 +55,7 @@ function parse(text: string, opts: ZeekConnReadOptions = {}): { events: FlowEven
   return { events, summary };
 }
 
-function n004(f: () => unknown): IpqsecError {
-  try {
-    f();
-  } catch (e) {
-    if (isIpqsecError(e, 'IPQ-N004')) return e;
-    throw e;
-  }
-  throw new Error('expected IPQ-N004');
-}
+const n004 = (f: () => unknown): IpqsecError => expectIpqsec(f, 'IPQ-N004');
 
 describe('Zeek conn.log examples from the Zeek documentation', () => {
   it('reads the docs.zeek.org TSV conn.log', () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isIpqsecError } from '../core/errors.js';
+import { catchIpqsec, expectIpqsec } from '../core/_test-errors.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { KITNET_DEFAULTS, KitNET, SCORE_BATCH } from './kitnet.js';
 import { rocAuc } from './roc.js';
@@ -134,13 +134,7 @@ describe('KitNET grace periods and warm-up', () => {
     const x = Float64Array.of(1, 2, 3);
     for (let i = 0; i < 12; i++) {
       expect(det.isWarm()).toBe(false);
-      let err: unknown;
-      try {
-        det.scoreOne(x);
-      } catch (e) {
-        err = e;
-      }
-      expect(isIpqsecError(err, 'IPQ-M008')).toBe(true);
+      expectIpqsec(() => det.scoreOne(x), 'IPQ-M008');
       expect(det.featureMap === undefined).toBe(i < 5);
       expect(det.process(Float64Array.of(i, 2 * i, -i))).toBe(0);
     }
@@ -157,14 +151,7 @@ describe('KitNET grace periods and warm-up', () => {
     expect(det.fmGracePeriod).toBe(0);
     expect(det.warmUp).toBe(3);
     expect(det.featureMap).toEqual([[0, 2], [1], [3]]);
-    const bad = (o: ConstructorParameters<typeof KitNET>[1]): boolean => {
-      try {
-        new KitNET(4, o);
-        return false;
-      } catch (e) {
-        return isIpqsecError(e, 'IPQ-M006');
-      }
-    };
+    const bad = (o: ConstructorParameters<typeof KitNET>[1]): boolean => catchIpqsec(() => new KitNET(4, o), 'IPQ-M006') !== undefined;
     expect(bad({ featureMap: [[0, 0]] })).toBe(true);
     expect(bad({ featureMap: [[4]] })).toBe(true);
     expect(bad({ featureMap: [[]] })).toBe(true);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isIpqsecError } from '../core/errors.js';
+import { catchIpqsec, expectIpqsec } from '../core/_test-errors.js';
 import { createRng } from '../core/rng.js';
 import { LogNormalThreshold, normalCdf, normalQuantile, normalSf } from './lognormal-threshold.js';
 
@@ -111,14 +111,7 @@ describe('LogNormalThreshold', () => {
 
   it('is bounded: ignores scores after the window, skips scores without a logarithm, throws IPQ-M008 before', () => {
     const th = new LogNormalThreshold({ calibrationSize: 3, p: 0.01 });
-    const m008 = (f: () => unknown): boolean => {
-      try {
-        f();
-        return false;
-      } catch (e) {
-        return isIpqsecError(e, 'IPQ-M008');
-      }
-    };
+    const m008 = (f: () => unknown): boolean => catchIpqsec(f, 'IPQ-M008') !== undefined;
     expect(m008(() => th.threshold())).toBe(true);
     expect(m008(() => th.tailProbability(1))).toBe(true);
     for (const s of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1, 2]) th.observe(s);
@@ -147,13 +140,7 @@ describe('LogNormalThreshold', () => {
     expect(a.sigma).toBeCloseTo(whole.sigma, 12);
     expect(() => a.merge({ count: -1, mu: 0, m2: 0 })).toThrow(RangeError);
     for (const opts of [{ p: 0 }, { p: 0.5 }, { calibrationSize: 1 }, { calibrationSize: 2.5 }]) {
-      let err: unknown;
-      try {
-        new LogNormalThreshold(opts);
-      } catch (e) {
-        err = e;
-      }
-      expect(isIpqsecError(err, 'IPQ-M006')).toBe(true);
+      expectIpqsec(() => new LogNormalThreshold(opts), 'IPQ-M006');
     }
   });
 });
