@@ -22,6 +22,7 @@ const FORBIDDEN = {
   server: ['cli'],
   agent: ['service', 'server', 'store', 'cli'],
   capture: ['data', 'pipeline', 'report', 'pqc', 'ledger', 'scan', 'federated', 'store', 'bus', 'delivery', 'service', 'server', 'agent', 'sim', 'cli'],
+  scan: ['data', 'ml', 'features', 'pipeline', 'report', 'detect', 'capture', 'pqc', 'ledger', 'federated', 'store', 'bus', 'delivery', 'service', 'server', 'agent', 'sim', 'cli'],
   bench: ['cli'],
 };
 

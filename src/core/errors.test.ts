@@ -10,7 +10,7 @@ describe('error catalogue', () => {
 
   it('codes follow the IPQ-<group><3 digits> form and are unique', () => {
     const codes = Object.keys(ERROR_CATALOGUE);
-    for (const c of codes) expect(c).toMatch(/^IPQ-[DMCXEASPLN]\d{3}$/);
+    for (const c of codes) expect(c).toMatch(/^IPQ-[DMCXEASPLNV]\d{3}$/);
     expect(new Set(codes).size).toBe(codes.length);
   });
 

@@ -90,6 +90,9 @@ export const ERROR_CATALOGUE = {
   'IPQ-N002': { kind: 'input', title: 'capture corrupt or not a pcap/pcapng file', hint: 'A header, block length or record length is invalid at the byte offset given; the packets before it were read and reported.', exitCode: 2 },
   'IPQ-N003': { kind: 'input', title: 'unsupported link type', hint: 'IPqSEC decodes Ethernet (1), raw IP (101, 228, 229), Linux cooked SLL (113) and SLL2 (276); capture on such an interface.', exitCode: 2 },
   'IPQ-N004': { kind: 'input', title: 'malformed sensor log line', hint: 'A Zeek conn.log or Suricata eve.json line is not valid at the line given; lines before it were read.', exitCode: 2 },
+  // Vulnerability scanning and the offline CVE database: IPQ-V*
+  'IPQ-V001': { kind: 'input', title: 'malformed NVD CVE record', hint: 'The record or feed is not NVD CVE JSON 2.0 at the place given; an import skips and counts such records (see the import summary).', exitCode: 2 },
+  'IPQ-V002': { kind: 'input', title: 'invalid CPE name', hint: 'Use a CPE 2.3 formatted string (cpe:2.3:a:vendor:product:version:...) or a CPE 2.2 URI (cpe:/a:vendor:product:version), NISTIR 7695.', exitCode: 2 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
   'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },
