@@ -21,6 +21,8 @@ import { modelCommand } from './model-command.js';
 import { modelSignCommands } from './model-sign-command.js';
 import { pcapCommand } from './pcap-command.js';
 import { predictCommand } from './predict-command.js';
+import { scanCommand } from './scan-command.js';
+import { cveCommand } from './cve-command.js';
 import { sensorCommand } from './sensor-command.js';
 import { startCommand } from './start-command.js';
 import { trainCommand } from './train-command.js';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   program.addCommand(predictCommand());
   program.addCommand(pcapCommand());
   program.addCommand(sensorCommand());
+  program.addCommand(scanCommand());
+  program.addCommand(cveCommand());
   program.addCommand(modelSignCommands(modelCommand()));
   program.addCommand(keysCommand());
   program.addCommand(devicesCommand());

@@ -25,6 +25,8 @@ export interface ServeValues {
   allowUnsignedModel?: boolean;
   modelKey?: string[];
   witnessKey?: string[];
+  config?: string;
+  scan?: boolean;
 }
 
 /** Adds the service options to a command. */
@@ -36,6 +38,8 @@ export function addServiceOptions(c: Command): Command {
     .option('--mqtt <url>', 'use this external MQTT broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one')
     .option('--no-mqtt', 'no MQTT ingest at all')
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker (MQTT 3.1.1)', '1884')
+    .option('--config <file>', 'JSON configuration file; its "scan" section sets the scan allowlist, denylist, nmap and schedules')
+    .option('--no-scan', 'no vulnerability scanning (the /scans routes are not served)')
     .option('--model <file>', 'flow model file (ipqsec train), or "none" for rules only (default: <data-dir>/flow-model.ipqm, trained at first start)')
     .option('--webhook <url...>', 'POST every alert as JSON to this URL (repeatable; signed with HMAC-SHA-256)')
     .option('--webhook-secret <secret>', 'webhook signing key (env IPQSEC_WEBHOOK_SECRET)')
@@ -86,6 +90,8 @@ export function serviceOptions(v: ServeValues, env: Readonly<Record<string, stri
     allowUnsignedModel: v.allowUnsignedModel === true,
     modelKeys: v.modelKey ?? [],
     witnessKeys: v.witnessKey ?? [],
+    ...(v.config === undefined ? {} : { configFile: v.config }),
+    scan: v.scan !== false,
     log,
   };
 }

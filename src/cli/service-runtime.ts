@@ -30,6 +30,10 @@ import { createMetrics, monitorMetricsHooks, type Metrics } from '../service/met
 import { Monitor, TRANSITIONS_STATE_KEY, type AlertSink } from '../service/monitor.js';
 import { seedTransitionsFromSimulator } from '../service/task-history.js';
 import { openSqliteStore } from '../store/index.js';
+import { scanTargets } from '../scan/scan-run.js';
+import { CveDatabase } from '../service/cve-database.js';
+import { ScanService } from '../service/scan-service.js';
+import { readScanConfig } from './config-file.js';
 import type { Store } from '../store/store.js';
 
 /** How MQTT telemetry reaches the service. */
@@ -57,6 +61,10 @@ export interface ServiceOptions {
   readonly witnessKeys?: readonly string[];
   /** Passphrase of the identity key files (IPQSEC_KEY_PASSPHRASE); new key files are encrypted under it. */
   readonly keyPassphrase?: string;
+  /** JSON configuration file (`--config`); its `scan` section configures the scanner (cli/config-file.ts). */
+  readonly configFile?: string;
+  /** Serve vulnerability scans (default true: nmap on the configured allowlist, loopback only by default). */
+  readonly scan?: boolean;
   /** Tamper-evident log checkpoint interval (ms, default 1,000). */
   readonly checkpointIntervalMs?: number;
   readonly log: (msg: string) => void;
@@ -73,6 +81,8 @@ export interface RunningService {
   readonly metrics: Metrics;
   /** Identities, secure channel and tamper-evident log. */
   readonly security: Security;
+  /** The vulnerability-scan service, undefined with `scan: false`. */
+  readonly scans: ScanService | undefined;
   /** Stops accepting, drains MQTT and HTTP, flushes the monitor and sinks, closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -217,7 +227,29 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     }
     o.log(`threat memory: ${engine.memory.size} entities loaded from ${store.path}`);
 
-    const app = await buildApp({ store, monitor, metrics, security, log: (level, msg) => o.log(`[${level}] ${msg}`) }, { newId });
+    let scans: ScanService | undefined;
+    if (o.scan !== false) {
+      const config = await readScanConfig(o.configFile);
+      const cves = new CveDatabase(store, o.log);
+      const service = new ScanService({
+        store,
+        findings: monitor,
+        runner: scanTargets,
+        config,
+        newId,
+        cves: () => cves.current(),
+        log: (level, msg, fields) => o.log(`[${level}] scan: ${msg}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`),
+      });
+      // Stopped before the monitor (closers run in reverse): the running scan is aborted and stored failed.
+      closers.push(() => service.close());
+      service.startSchedules();
+      scans = service;
+      o.log(`vulnerability scans: allowlist ${config.allow.join(', ')}${config.deny.length > 0 ? `, denylist ${config.deny.join(', ')}` : ''}; ${config.schedules.length} schedule(s); CVE records in the store: ${await store.countCves()}`);
+    }
+    const app = await buildApp(
+      { store, monitor, metrics, security, log: (level, msg) => o.log(`[${level}] ${msg}`), ...(scans === undefined ? {} : { scans }) },
+      { newId },
+    );
     let address: string;
     try {
       address = await app.listen({ host: o.host, port: o.port });
@@ -275,6 +307,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       store,
       metrics,
       security,
+      scans,
       close: closeAll,
     };
   } catch (e) {

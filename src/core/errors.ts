@@ -67,7 +67,7 @@ export const ERROR_CATALOGUE = {
   'IPQ-S002': { kind: 'input', title: 'invalid service configuration', hint: 'Check --host, --port, --mqtt, --data-dir and the IPQSEC_* environment variables.', exitCode: 2 },
   'IPQ-S003': { kind: 'state', title: 'server unreachable or refused the request', hint: 'Check --server (or IPQSEC_SERVER) and --token (or IPQSEC_TOKEN); is `ipqsec serve` running?', exitCode: 3 },
   'IPQ-S004': { kind: 'state', title: 'webhook delivery failed', hint: 'The webhook endpoint kept failing after every retry; check its URL and that it answers 2xx.', exitCode: 3 },
-  'IPQ-S005': { kind: 'state', title: 'service overloaded: ingest backlog full', hint: 'Retry after the Retry-After delay (HTTP 503); send smaller or fewer concurrent batches, or add capacity.', exitCode: 3 },
+  'IPQ-S005': { kind: 'state', title: 'service overloaded: ingest backlog or scan queue full', hint: 'Retry after the Retry-After delay (HTTP 503); send smaller or fewer concurrent batches, wait for queued scans to finish, or add capacity.', exitCode: 3 },
   // Post-quantum identities, channel and signed models: IPQ-P*
   'IPQ-P001': { kind: 'state', title: 'crypto back-end unavailable', hint: 'The native back-end needs Node >= 24 with OpenSSL 3.5; leave IPQSEC_PQC_BACKEND unset to use @noble/post-quantum.', exitCode: 3 },
   'IPQ-P002': { kind: 'state', title: 'key file invalid or corrupt', hint: 'The key file is not an IPqSEC key file or is damaged; restore it or generate a new key with `ipqsec keys gen`.', exitCode: 3 },
@@ -93,6 +93,12 @@ export const ERROR_CATALOGUE = {
   // Vulnerability scanning and the offline CVE database: IPQ-V*
   'IPQ-V001': { kind: 'input', title: 'malformed NVD CVE record', hint: 'The record or feed is not NVD CVE JSON 2.0 at the place given; an import skips and counts such records (see the import summary).', exitCode: 2 },
   'IPQ-V002': { kind: 'input', title: 'invalid CPE name', hint: 'Use a CPE 2.3 formatted string (cpe:2.3:a:vendor:product:version:...) or a CPE 2.2 URI (cpe:/a:vendor:product:version), NISTIR 7695.', exitCode: 2 },
+  'IPQ-V003': { kind: 'input', title: 'malformed nmap XML', hint: 'nmap\'s XML output is not well formed or lacks the nmaprun element at the line and column given; the hosts parsed before it are kept. Re-run the scan (an interrupted nmap leaves truncated XML).', exitCode: 2 },
+  'IPQ-V004': { kind: 'input', title: 'scan target outside the allowlist', hint: 'The target (or an address it resolves to) is not inside any CIDR of the scan allowlist (default: loopback only); add the network to `scan.allow` in the configuration or --allow, if you are authorised to scan it.', exitCode: 2 },
+  'IPQ-V005': { kind: 'input', title: 'invalid scan target or port list', hint: 'A target must be an IPv4/IPv6 address, a CIDR or a host name (RFC 1123), never starting with "-"; ports are top-N or a list like 22,80,8000-8100 within 1..65535.', exitCode: 2 },
+  'IPQ-V006': { kind: 'state', title: 'nmap not found', hint: 'Install nmap (Debian/Ubuntu: `apt-get install nmap`) or give its path with --nmap / scan.nmap_path.', exitCode: 3 },
+  'IPQ-V007': { kind: 'state', title: 'nmap failed or timed out on a host', hint: 'The host\'s scan exited with an error or exceeded the per-host timeout; the other hosts\' results are kept. Raise --host-timeout or check nmap\'s message.', exitCode: 3 },
+  'IPQ-V008': { kind: 'state', title: 'CVE database is empty', hint: 'Import NVD CVE JSON 2.0 files with `ipqsec cve import PATH…` (README: Vulnerability scanning); until then no CVEs are matched.', exitCode: 3 },
   // Internal: IPQ-X*
   'IPQ-X001': { kind: 'internal', title: 'worker thread failed', hint: 'A training worker exited abnormally; rerun with --threads 1 and report the error.', exitCode: 70 },
   'IPQ-X002': { kind: 'internal', title: 'internal error', hint: 'A bug: the request or command failed unexpectedly; the service log has the stack. Please report it.', exitCode: 70 },

@@ -11,6 +11,8 @@ export type RiskClass = 'Low' | 'Medium' | 'High';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 /** An allow or block list. */
 export type ListName = 'allow' | 'block';
+/** What raised an alert: an ingested event of a type, or a vulnerability scan (`scan`: `event_id` is the scan id). */
+export type AlertSource = EventType | 'scan';
 
 /** Risk thresholds of {@link riskClassOf}. */
 export const RISK_CLASS_THRESHOLDS = { medium: 0.4, high: 0.7 } as const;
@@ -51,6 +53,10 @@ export const ALERT_REASONS = [
   'MQTT Connect Flood',
   'Online Anomaly',
   'IDS Signature',
+  // Vulnerability scans (`event_type` 'scan'): a diff against the host's previous scan.
+  'New Open Port',
+  'Vulnerable Service',
+  'Known Exploited Vulnerability',
 ] as const;
 /** One of {@link ALERT_REASONS}. */
 export type AlertReason = (typeof ALERT_REASONS)[number];
@@ -62,9 +68,9 @@ export type AlertReason = (typeof ALERT_REASONS)[number];
  */
 export interface Alert {
   readonly id: string;
-  /** The event that raised it. */
+  /** The event that raised it (for `event_type` `scan`: the scan's id). */
   readonly event_id: string;
-  readonly event_type: EventType;
+  readonly event_type: AlertSource;
   /** Entity key (`ip:…`, `robot:…`, `sensor:…`), see `entityOf`. */
   readonly entity: string;
   /** Event time, ISO 8601 UTC. */
@@ -121,8 +127,13 @@ export interface EntityState {
   readonly recurrence: number;
   readonly max_risk: number;
   readonly ewma_risk: number;
-  /** Device risk class (sensors: from the sensor detectors; others: from `ewma_risk`). */
+  /** Device risk class (sensors: from the sensor detectors; hosts: from the larger of `ewma_risk` and `exposure`). */
   readonly risk_class: RiskClass;
+  /**
+   * Exposure of a host from its latest vulnerability scan, in [0, 1]: 0 when never scanned or nothing known is
+   * vulnerable (`scan/exposure.ts` gives the formula). It raises the risk of attacks aimed at the host.
+   */
+  readonly exposure: number;
 }
 
 /** An allow or block list entry. `source` is `manual` (an operator; always wins) or `auto` (a detector). */

@@ -161,6 +161,11 @@ const BY_REASON: Readonly<Record<Exclude<AlertReason, 'Suspicious Port Access'>,
   'MQTT Connect Flood': list(T1499_002, T0814),
   'Online Anomaly': NONE,
   'IDS Signature': NONE,
+  // Vulnerability scan findings: what an adversary's discovery (T1046) would find, and the exploitation it opens
+  // (T1190 Exploit Public-Facing Application) when a known-exploitable service is exposed.
+  'New Open Port': list(T1046),
+  'Vulnerable Service': list(T1190, T1046),
+  'Known Exploited Vulnerability': list(T1190, T1046),
 });
 
 /** Modbus Diagnostics, FC 8 by sub-function (MODBUS Application Protocol v1.1b3 §6.8.1). */

@@ -194,7 +194,9 @@ export class DetectionEngine {
         e.type === 'flow' ? this.flowRules(e, windowFeatures[i]!) : e.type === 'robot' ? this.robotRules(e, commit) : this.sensorRules(entity, e, commit);
       const mlRisk = Number.isNaN(ml[i]!) ? null : ml[i]!;
       const recurrence = this.memory.recurrenceAt(entity, e.tsMs);
-      let risk = Math.max(combineRisk({ ml: mlRisk, rule: r.rule, recurrence }, cfg.risk), r.floor ?? 0);
+      // A flow aimed at a host whose latest scan found vulnerable services weighs more (risk.ts, scan/exposure.ts).
+      const exposure = e.type === 'flow' ? (this.memory.get(`ip:${e.resp_h}`)?.exposure ?? 0) : 0;
+      let risk = Math.max(combineRisk({ ml: mlRisk, rule: r.rule, recurrence, exposure }, cfg.risk), r.floor ?? 0);
       const reasons = r.reasons;
       if (mlRisk !== null && mlRisk >= cfg.mlAlertAt) reasons.push('ML Intrusion Score');
       // The strongest single signal: what counts towards recurrence and `Recurring Offender`.

@@ -11,6 +11,7 @@ const configs = fc.record({
   modulation: fc.constantFrom('sine' as const, 'identity' as const),
   escalationMax: unit,
   escalationScale: fc.double({ min: 1e-3, max: 1e3, noNaN: true }),
+  exposureGain: unit,
 });
 
 describe('sineModulation', () => {
@@ -123,7 +124,7 @@ describe('combineRisk', () => {
 describe('validateRiskConfig', () => {
   it('accepts the defaults and returns the config', () => {
     expect(validateRiskConfig(RISK_DEFAULTS)).toBe(RISK_DEFAULTS);
-    expect(RISK_DEFAULTS).toEqual({ alpha: 0.5, modulation: 'sine', escalationMax: 0.4, escalationScale: 4 });
+    expect(RISK_DEFAULTS).toEqual({ alpha: 0.5, modulation: 'sine', escalationMax: 0.4, escalationScale: 4, exposureGain: 0.5 });
   });
 
   it.each([
@@ -135,9 +136,38 @@ describe('validateRiskConfig', () => {
     ['escalationMax < 0', { escalationMax: -0.5 }],
     ['escalationScale 0', { escalationScale: 0 }],
     ['escalationScale Infinity', { escalationScale: Infinity }],
+    ['exposureGain > 1', { exposureGain: 1.01 }],
+    ['exposureGain NaN', { exposureGain: Number.NaN }],
   ])('throws RangeError for %s, also through combineRisk', (_name, patch) => {
     const cfg = { ...RISK_DEFAULTS, ...patch } as RiskConfig;
     expect(() => validateRiskConfig(cfg)).toThrow(RangeError);
     expect(() => combineRisk({ ml: 0.5, rule: 0.5, recurrence: 1 }, cfg)).toThrow(RangeError);
+  });
+});
+
+describe('combineRisk: exposure of the target host', () => {
+  it('scales the blend by 1 + exposureGain·exposure (hand-computed, identity modulation, no ML)', () => {
+    const cfg: RiskConfig = { ...IDENTITY, exposureGain: 0.5 };
+    expect(combineRisk({ ml: null, rule: 0.5, recurrence: 0, exposure: 1 }, cfg)).toBeCloseTo(0.75, 15);
+    expect(combineRisk({ ml: null, rule: 0.05, recurrence: 0, exposure: 1 }, cfg)).toBeCloseTo(0.075, 15);
+    expect(combineRisk({ ml: null, rule: 0.5, recurrence: 0, exposure: 0.2 }, cfg)).toBeCloseTo(0.55, 15);
+    // Absent exposure equals exposure 0.
+    expect(combineRisk({ ml: null, rule: 0.5, recurrence: 0 }, cfg)).toBe(combineRisk({ ml: null, rule: 0.5, recurrence: 0, exposure: 0 }, cfg));
+  });
+
+  it('is non-decreasing in exposure and stays in [0, 1]', () => {
+    fc.assert(
+      fc.property(configs, unit, unit, rec, unit, unit, (cfg, rule, ml, recurrence, e1, e2) => {
+        const [lo, hi] = e1 <= e2 ? [e1, e2] : [e2, e1];
+        const a = combineRisk({ ml, rule, recurrence, exposure: lo }, cfg);
+        const b = combineRisk({ ml, rule, recurrence, exposure: hi }, cfg);
+        return a <= b && a >= 0 && b <= 1;
+      }),
+    );
+  });
+
+  it('rejects an exposure outside [0, 1]', () => {
+    expect(() => combineRisk({ ml: null, rule: 0.5, recurrence: 0, exposure: 1.5 })).toThrow(RangeError);
+    expect(() => combineRisk({ ml: null, rule: 0.5, recurrence: 0, exposure: Number.NaN })).toThrow(RangeError);
   });
 });

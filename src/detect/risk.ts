@@ -1,7 +1,8 @@
 /**
  * Hybrid risk of one event: the blend of an ML score, a rule score and the entity's recurrence.
  *
- *   final = clamp(α·ml + (1 − α)·m(rule) + escalation(recurrence), 0, 1)
+ *   final = clamp(blend · (1 + exposureGain · exposure) + escalation(recurrence), 0, 1),
+ *   blend = α·ml + (1 − α)·m(rule)
  *
  * - `ml` is the ML intrusion score in [0, 1], or `null` when no model applies to the event (then α is taken as
  *   0 and the rule score carries the whole weight).
@@ -9,6 +10,10 @@
  *   {@link sineModulation}.
  * - `escalation` adds up to `escalationMax` for entities that keep misbehaving, a saturating function of the
  *   decayed recurrence count kept by threat memory (see {@link escalation}).
+ * - `exposure` is the exposure of the host the event is aimed at (its latest vulnerability scan, `scan/exposure.ts`,
+ *   in [0, 1]). It scales the evidence rather than adding to it, so benign traffic to a vulnerable host stays low
+ *   (blend 0.05 ↦ 0.075 at full exposure) while an attack on it is raised (blend 0.5 ↦ 0.75, High): the
+ *   likelihood × impact reading of risk (NIST SP 800-30 Rev. 1, §2.3), with the scan's findings as the impact.
  *
  * The design this replaces called its sine-based modulation "quantum-inspired"; it is the trigonometric
  * squashing function sin²(π·r/2) and nothing else. It is kept under a plain name as an option.
@@ -32,6 +37,8 @@ export interface RiskConfig {
    * suspicious events.
    */
   readonly escalationScale: number;
+  /** Largest relative raise of the blend for a fully exposed target (exposure 1), in [0, 1]. */
+  readonly exposureGain: number;
 }
 
 /**
@@ -47,9 +54,10 @@ export const RISK_DEFAULTS: Readonly<RiskConfig> = Object.freeze({
   modulation: 'sine',
   escalationMax: 0.4,
   escalationScale: 4,
+  exposureGain: 0.5,
 });
 
-/** The three inputs of {@link combineRisk}. */
+/** The inputs of {@link combineRisk}. */
 export interface RiskParts {
   /** ML intrusion score in [0, 1], or `null` when no ML model applies (α is then treated as 0). */
   readonly ml: number | null;
@@ -57,6 +65,8 @@ export interface RiskParts {
   readonly rule: number;
   /** Decayed recurrence of the entity before this event (threat memory's `recurrenceAt`), finite, ≥ 0. */
   readonly recurrence: number;
+  /** Exposure of the event's target host in [0, 1] (threat memory's `exposure` of the flow's responder); default 0. */
+  readonly exposure?: number;
 }
 
 /**
@@ -96,10 +106,11 @@ export function escalation(recurrence: number, cfg: Pick<RiskConfig, 'escalation
 }
 
 /**
- * Final risk of an event in [0, 1]: clamp(α·ml + (1 − α)·m(rule) + escalation(recurrence), 0, 1), with α = 0
- * when `ml` is null. Non-decreasing in each of `ml`, `rule` and `recurrence`.
- * @throws RangeError when `ml` (if not null) or `rule` is outside [0, 1], `recurrence` is negative or not
- *   finite, or the config is invalid.
+ * Final risk of an event in [0, 1]: clamp(blend · (1 + exposureGain · exposure) + escalation(recurrence), 0, 1)
+ * with blend = α·ml + (1 − α)·m(rule), α = 0 when `ml` is null. Non-decreasing in each of `ml`, `rule`,
+ * `recurrence` and `exposure`.
+ * @throws RangeError when `ml` (if not null), `rule` or `exposure` is outside [0, 1], `recurrence` is negative or
+ *   not finite, or the config is invalid.
  */
 export function combineRisk(parts: RiskParts, cfg: RiskConfig = RISK_DEFAULTS): number {
   validateRiskConfig(cfg);
@@ -108,7 +119,9 @@ export function combineRisk(parts: RiskParts, cfg: RiskConfig = RISK_DEFAULTS): 
   const modulated = cfg.modulation === 'sine' ? sineModulation(rule) : identityModulation(rule);
   const alpha = ml === null ? 0 : cfg.alpha;
   const blended = (ml === null ? 0 : alpha * ml) + (1 - alpha) * modulated;
-  const r = blended + escalation(recurrence, cfg);
+  const exposure = parts.exposure ?? 0;
+  if (exposure !== 0) checkUnit('exposure', exposure);
+  const r = blended * (1 + cfg.exposureGain * exposure) + escalation(recurrence, cfg);
   return r < 0 ? 0 : r > 1 ? 1 : r;
 }
 
@@ -123,6 +136,7 @@ export function validateRiskConfig(cfg: RiskConfig): RiskConfig {
     throw new RangeError(`risk modulation must be 'identity' or 'sine', got ${String(cfg.modulation)}`);
   }
   checkEscalationConfig(cfg);
+  if (!(cfg.exposureGain >= 0 && cfg.exposureGain <= 1)) throw new RangeError(`exposureGain must be in [0, 1], got ${cfg.exposureGain}`);
   return cfg;
 }
 

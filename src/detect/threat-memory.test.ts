@@ -213,3 +213,38 @@ describe('ThreatMemory validation', () => {
     expect(tm.size).toBe(0);
   });
 });
+
+describe('ThreatMemory exposure (vulnerability scans)', () => {
+  it('creates a state for an unseen host with no events and the exposure as its class', () => {
+    const tm = new ThreatMemory();
+    const s = tm.setExposure('ip:10.0.0.5', 0.98, 5_000);
+    expect(s).toEqual({
+      entity: 'ip:10.0.0.5', kind: 'ip', first_seen_ms: 5_000, last_seen_ms: 5_000, events: 0, alerts: 0,
+      recurrence: 0, max_risk: 0, ewma_risk: 0, risk_class: 'High', exposure: 0.98,
+    });
+    expect(tm.drainDirty()).toEqual([s]);
+  });
+
+  it('keeps counts, recurrence, EWMA and last_seen; the class is the larger of EWMA and exposure; events keep it', () => {
+    const tm = new ThreatMemory({ halfLifeMs: 1000 });
+    tm.update('ip:h', 'ip', obs(0.1, 0), true);
+    const before = tm.get('ip:h')!;
+    const s = tm.setExposure('ip:h', 0.5, 10_000);
+    expect({ ...s, exposure: 0, risk_class: before.risk_class }).toEqual(before);
+    expect(s.risk_class).toBe('Medium');
+    // A later event keeps the exposure, and the class stays at least the exposure's.
+    const after = tm.update('ip:h', 'ip', obs(0.05, 20_000), true);
+    expect(after.exposure).toBe(0.5);
+    expect(after.risk_class).toBe('Medium');
+    // A re-scan that finds nothing lowers it again.
+    expect(tm.setExposure('ip:h', 0, 30_000).risk_class).toBe('Low');
+  });
+
+  it('rejects an exposure outside [0, 1] and a non-finite time', () => {
+    const tm = new ThreatMemory();
+    expect(() => tm.setExposure('ip:a', 1.2, 0)).toThrow(RangeError);
+    expect(() => tm.setExposure('ip:a', Number.NaN, 0)).toThrow(RangeError);
+    expect(() => tm.setExposure('ip:a', 0.5, Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(tm.size).toBe(0);
+  });
+});

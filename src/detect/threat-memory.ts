@@ -62,6 +62,11 @@ export interface ThreatObservation {
   readonly evidence?: number;
 }
 
+/** Risk class of a host or robot: from the larger of its EWMA risk and its scan exposure. */
+function hostClass(ewma: number, exposure: number): RiskClass {
+  return riskClassOf(Math.max(ewma, exposure));
+}
+
 /** Per-entity threat memory; see the file comment for the decay rules, the bound and eviction. */
 export class ThreatMemory {
   private readonly opts: ThreatMemoryOptions;
@@ -159,6 +164,7 @@ export class ThreatMemory {
         max_risk: risk,
         ewma_risk: risk,
         risk_class: obs.riskClass ?? riskClassOf(risk),
+        exposure: 0,
       };
     } else {
       const dt = tsMs - prev.last_seen_ms;
@@ -183,13 +189,35 @@ export class ThreatMemory {
         recurrence,
         max_risk: Math.max(prev.max_risk, risk),
         ewma_risk: ewma,
-        risk_class: obs.riskClass ?? riskClassOf(ewma),
+        risk_class: obs.riskClass ?? hostClass(ewma, prev.exposure),
+        exposure: prev.exposure,
       };
     }
     if (commit) {
       this.put(next);
       this.dirty.set(entity, next);
     }
+    return next;
+  }
+
+  /**
+   * Sets the exposure of host `entity` from a vulnerability scan finished at `tsMs` (see `scan/exposure.ts`) and
+   * returns the new state; the state is marked dirty. A host never seen gets a state with no events
+   * (`first_seen_ms` = `last_seen_ms` = `tsMs`). Recurrence, the EWMA and the counts are unchanged (a scan is not
+   * an event of the host); `last_seen_ms` does not move, so decay is unaffected; the risk class becomes the larger
+   * of the EWMA's and the exposure's (an exposed host with a known-exploited service is High until fixed).
+   * @throws RangeError when `exposure` is not in [0, 1] or `tsMs` is not finite
+   */
+  setExposure(entity: string, exposure: number, tsMs: EpochMs): EntityState {
+    if (!(exposure >= 0 && exposure <= 1)) throw new RangeError(`exposure must be in [0, 1], got ${exposure}`);
+    if (!Number.isFinite(tsMs)) throw new RangeError(`tsMs must be finite, got ${tsMs}`);
+    const prev = this.states.get(entity);
+    const next: EntityState =
+      prev === undefined
+        ? { entity, kind: 'ip', first_seen_ms: tsMs, last_seen_ms: tsMs, events: 0, alerts: 0, recurrence: 0, max_risk: 0, ewma_risk: 0, risk_class: riskClassOf(exposure), exposure }
+        : { ...prev, exposure, risk_class: prev.kind === 'sensor' ? prev.risk_class : hostClass(prev.ewma_risk, exposure) };
+    this.put(next);
+    this.dirty.set(entity, next);
     return next;
   }
 

@@ -7,6 +7,7 @@ import type { DeviceRegistry } from '../service/device-registry.js';
 import type { MonitorPort } from '../service/monitor-port.js';
 import type { ChannelPort } from '../service/secure-ingest.js';
 import type { Metrics } from '../service/metrics.js';
+import type { ScanService } from '../service/scan-service.js';
 import type { Store } from '../store/store.js';
 import type { TokenCache } from './auth.js';
 import { errorBodySchema, type LogFn } from './errors.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   readonly tokens: TokenCache;
   /** Identities, secure channel and tamper-evident log; absent in a service started without them. */
   readonly security?: SecurityContext;
+  /** Vulnerability scans (routes /scans); absent in a service started without a scanner. */
+  readonly scans?: ScanService;
 }
 
 /** Error responses every route documents (and serialises through the error schema). */

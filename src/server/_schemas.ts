@@ -67,12 +67,13 @@ const riskClass = z.enum(['Low', 'Medium', 'High']);
 const severity = z.enum(['low', 'medium', 'high', 'critical']);
 const technique = z.object({ id: z.string(), name: z.string() });
 const eventType = z.enum(['flow', 'robot', 'sensor']);
+const alertSource = z.enum(['flow', 'robot', 'sensor', 'scan']).describe("The raising event's type, or 'scan' (event_id is then the scan id)");
 
 /** `Alert` (core/records.ts). */
 export const alertSchema = z.object({
   id: z.string(),
   event_id: z.string(),
-  event_type: eventType,
+  event_type: alertSource,
   entity: z.string(),
   timestamp: z.string().describe('Event time, ISO 8601 UTC'),
   ts_ms: z.number().describe('Event time, epoch milliseconds'),
@@ -122,6 +123,7 @@ export const entityStateSchema = z.object({
   max_risk: z.number(),
   ewma_risk: z.number(),
   risk_class: riskClass,
+  exposure: z.number().min(0).max(1).describe("Exposure from the host's latest vulnerability scan, 0..1 (scan/exposure.ts)"),
 });
 
 /** `ListEntry` (core/records.ts). */

@@ -4,7 +4,7 @@
  *
  * Layout: root-level error handling (`errors.ts`), authentication (`auth.ts`) and request metrics; OpenAPI at
  * `/docs` (`openapi.ts`); one encapsulated plugin per resource under `/api/v1` (events, alerts, entities, lists,
- * tokens, stream, health, metrics; with `deps.security`: log, devices, secure channel). Request and response schemas are zod 4 through fastify-type-provider-zod.
+ * tokens, stream, health, metrics; with `deps.security`: log, devices, secure channel; with `deps.scans`: scans). Request and response schemas are zod 4 through fastify-type-provider-zod.
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -12,6 +12,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { idGenerator } from '../core/ids.js';
 import type { MonitorPort } from '../service/monitor-port.js';
 import type { Metrics } from '../service/metrics.js';
+import type { ScanService } from '../service/scan-service.js';
 import type { Store } from '../store/store.js';
 import type { SecurityContext, ServerContext } from './_context.js';
 import { devicesRoutes } from './devices.js';
@@ -26,6 +27,7 @@ import { healthRoutes, packageVersion } from './health.js';
 import { listsRoutes } from './lists.js';
 import { metricsRoutes } from './metrics-route.js';
 import { registerOpenApi } from './openapi.js';
+import { scansRoutes } from './scans.js';
 import { streamRoutes, type StreamOptions } from './stream.js';
 import { tokensRoutes } from './tokens.js';
 
@@ -38,6 +40,8 @@ export interface AppDeps {
   readonly log?: LogFn;
   /** Identities, secure channel and tamper-evident log (routes /devices, /sessions, /pqc, /log); absent: not served. */
   readonly security?: SecurityContext;
+  /** Vulnerability scans (routes /scans: start, list, one); absent: not served (404 like any unknown route). */
+  readonly scans?: ScanService;
 }
 
 /** Server options; every field has a production default. */
@@ -97,8 +101,19 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   await registerOpenApi(app, version);
 
-  const ctx: ServerContext = { store: deps.store, monitor: deps.monitor, metrics: deps.metrics, log: deps.log, nowMs, newId, tokens, ...(deps.security === undefined ? {} : { security: deps.security }) };
+  const ctx: ServerContext = {
+    store: deps.store,
+    monitor: deps.monitor,
+    metrics: deps.metrics,
+    log: deps.log,
+    nowMs,
+    newId,
+    tokens,
+    ...(deps.security === undefined ? {} : { security: deps.security }),
+    ...(deps.scans === undefined ? {} : { scans: deps.scans }),
+  };
   const security = deps.security;
+  const scans = deps.scans;
   await app.register(
     async (api) => {
       await api.register(healthRoutes, { ...ctx, version });
@@ -114,6 +129,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         await api.register(devicesRoutes, { ...ctx, security });
         await api.register(secureChannelRoutes, { ...ctx, security });
       }
+      if (scans !== undefined) await api.register(scansRoutes, { ...ctx, scans });
     },
     { prefix: API_PREFIX },
   );

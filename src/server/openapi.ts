@@ -71,6 +71,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'log', description: 'Tamper-evident log: key, signed checkpoints, entries, proofs, witness cosignatures' },
         { name: 'devices', description: 'Device identities: enrollment, approval, revocation' },
         { name: 'secure channel', description: 'Post-quantum channel: signed server keys, session set-up (docs/envelope.md)' },
+        { name: 'scans', description: 'Vulnerability scans: start (admin), list and results (read)' },
       ],
     },
     transform,

@@ -17,7 +17,7 @@ import { oppositeList } from '../detect/lists.js';
 import { TaskTransitionModel } from '../detect/task-transitions.js';
 import type { Store } from '../store/store.js';
 import { alertLogEntry, listLogEntry, type AuditPort } from './audit-port.js';
-import type { IngestSource, MonitorPort, StreamMessage } from './monitor-port.js';
+import type { IngestSource, ScanFindings, MonitorPort, StreamMessage } from './monitor-port.js';
 
 /** Storage key of the learned task-transition model. */
 export const TRANSITIONS_STATE_KEY = 'task_transitions.v1';
@@ -188,6 +188,31 @@ export class Monitor implements MonitorPort {
       const removed = await this.opts.store.deleteListEntry(list, entity);
       if (removed) await this.opts.audit?.append([listLogEntry('delete', list, entity, (this.opts.nowMs ?? Date.now)(), by)]);
       return removed;
+    });
+  }
+
+  async applyScanFindings(f: ScanFindings): Promise<void> {
+    await this.serial(async () => {
+      if (this.closed) throw new IpqsecError('IPQ-S001', 'the service is shutting down');
+      const { store, engine } = this.opts;
+      const missing = f.exposures.map((x) => x.entity).filter((k) => !engine.memory.has(k));
+      if (missing.length > 0) {
+        const found = await store.getEntities(missing);
+        if (found.length > 0) engine.memory.load(found);
+      }
+      for (const x of f.exposures) engine.memory.setExposure(x.entity, x.exposure, f.tsMs);
+      const entities = engine.memory.drainDirty();
+      const audit = this.opts.audit;
+      const log = audit?.stage(f.alerts.map(alertLogEntry));
+      const commit = store.writeBatch({ events: [], alerts: f.alerts, entities, ...(log === undefined ? {} : { log }) });
+      if (audit !== undefined && log !== undefined && log.length > 0) {
+        commit.then(
+          () => audit.committed(log),
+          (e: unknown) => audit.failed(log, e),
+        );
+      }
+      await commit;
+      this.publish([], f.alerts);
     });
   }
 

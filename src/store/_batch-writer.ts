@@ -16,11 +16,11 @@ const INSERT_ALERT = `insert into alerts (id, event_id, event_type, entity, time
   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`;
 // A state older than the stored one (last_seen_ms earlier) is ignored: the row keeps the latest state.
 const UPSERT_ENTITY = `insert into entities (entity, kind, first_seen_ms, last_seen_ms, events, alerts, recurrence,
-  max_risk, ewma_risk, risk_class) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  max_risk, ewma_risk, risk_class, exposure) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   on conflict (entity) do update set kind = excluded.kind, first_seen_ms = excluded.first_seen_ms,
   last_seen_ms = excluded.last_seen_ms, events = excluded.events, alerts = excluded.alerts,
   recurrence = excluded.recurrence, max_risk = excluded.max_risk, ewma_risk = excluded.ewma_risk,
-  risk_class = excluded.risk_class
+  risk_class = excluded.risk_class, exposure = excluded.exposure
   where excluded.last_seen_ms >= entities.last_seen_ms`;
 // No `on conflict`: an index that exists already is a broken log writer, and must fail the batch.
 const INSERT_LOG = 'insert into log_entries (idx, ts_ms, kind, data) values (?, ?, ?, ?)';
@@ -65,7 +65,7 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
       );
     }
     for (const s of b.entities) {
-      upsertEntity.run(s.entity, s.kind, s.first_seen_ms, s.last_seen_ms, s.events, s.alerts, s.recurrence, s.max_risk, s.ewma_risk, s.risk_class);
+      upsertEntity.run(s.entity, s.kind, s.first_seen_ms, s.last_seen_ms, s.events, s.alerts, s.recurrence, s.max_risk, s.ewma_risk, s.risk_class, s.exposure);
     }
     if (b.log !== undefined) for (const r of b.log) insertLog.run(r.index, r.ts_ms, r.kind, r.data);
     if (b.checkpoint !== undefined) upsertCheckpoint.run(b.checkpoint.size, b.checkpoint.ts_ms, b.checkpoint.note);

@@ -1,9 +1,10 @@
 /**
  * Schema of the SQLite store and its migrations (Kysely `Migrator` with an in-code provider).
  *
- * Migrations are named `NNNN_what` and applied in name order inside one transaction each; Kysely records the
- * applied ones in `kysely_migration` (and serialises migrators with `kysely_migration_lock`), so running them
- * again is a no-op. A released migration is never edited: a schema change is a new migration.
+ * Migrations are named `NNNN_what` and applied in name order; Kysely records the applied ones in
+ * `kysely_migration` (and serialises migrators with `kysely_migration_lock`), so running them again is a no-op.
+ * Kysely runs no transaction around a migration on SQLite (its adapter reports no transactional DDL): a migration
+ * that must be all-or-nothing opens its own (`0004`). A released migration is never edited: a schema change is a new migration.
  *
  * Types: times are epoch milliseconds in `INTEGER` (64-bit in SQLite), risks in `REAL` (IEEE 754 double, so a
  * JS number round-trips exactly), booleans in `INTEGER` 0/1, arrays and objects as JSON `TEXT`.
@@ -12,7 +13,7 @@
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { EventType } from '../core/events.js';
-import type { RiskClass, Severity } from '../core/records.js';
+import type { AlertSource, RiskClass, Severity } from '../core/records.js';
 
 /** Row of `events`. `body` is the validated wire event as JSON. */
 export interface EventsTable {
@@ -30,7 +31,8 @@ export interface EventsTable {
 export interface AlertsTable {
   id: string;
   event_id: string;
-  event_type: EventType;
+  /** An event type, or `scan` (allowed from `0004_scans_and_exposure`). */
+  event_type: AlertSource;
   entity: string;
   timestamp: string;
   ts_ms: number;
@@ -60,6 +62,8 @@ export interface EntitiesTable {
   max_risk: number;
   ewma_risk: number;
   risk_class: RiskClass;
+  /** In [0, 1]; added by `0004_scans_and_exposure` (0 for rows written before). */
+  exposure: number;
 }
 
 /** Row of `list_entries`; primary key `(list, entity)`. */
@@ -121,6 +125,41 @@ export interface DevicesTable {
   decided_by: string | null;
 }
 
+/** Row of `cves`: one NVD CVE (`record` is the `CveRecord` of `scan/nvd-record.ts` as JSON). */
+export interface CvesTable {
+  /** `CVE-YYYY-NNNN…`. */
+  id: string;
+  /** NVD `published`, ISO 8601 as NVD writes it (UTC, no zone). */
+  published: string;
+  /** NVD `lastModified`, same form. */
+  last_modified: string;
+  vuln_status: string;
+  record: string;
+}
+
+/** Row of `scans`: one scan request and, when done, its report. `targets`, `report`, `diffs` are JSON. */
+export interface ScansTable {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  requested_by: string;
+  targets: string;
+  ports: string;
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+  error: string | null;
+  report: string | null;
+  diffs: string | null;
+}
+
+/** Row of `scan_hosts`: one host of a done scan (`report` is its `HostReport` as JSON); primary key `(scan_id, address)`. */
+export interface ScanHostsTable {
+  scan_id: string;
+  address: string;
+  finished_ms: number;
+  report: string;
+}
+
 /** The Kysely database type of the store. */
 export interface StoreSchema {
   events: EventsTable;
@@ -133,6 +172,9 @@ export interface StoreSchema {
   log_checkpoints: LogCheckpointsTable;
   log_cosignatures: LogCosignaturesTable;
   devices: DevicesTable;
+  cves: CvesTable;
+  scans: ScansTable;
+  scan_hosts: ScanHostsTable;
 }
 
 const inList = (col: string, values: readonly string[]) =>
@@ -305,11 +347,154 @@ const m0003LedgerAndDevices: Migration = {
   },
 };
 
+/** Columns of `alerts`, in table order (the rebuild copies them by name). */
+const ALERT_COLUMNS = [
+  'id', 'event_id', 'event_type', 'entity', 'timestamp', 'ts_ms', 'ip', 'task', 'previous_task', 'ports_accessed',
+  'intrusion_detected', 'reasons', 'severity', 'risk', 'techniques', 'acked', 'acked_by', 'acked_at_ms',
+] as const;
+
+/** Values of `alerts.event_type` from `0004_scans_and_exposure`: the event types and `scan`. */
+const ALERT_SOURCES = [...EVENT_TYPES, 'scan'];
+
+/**
+ * `0004_scans_and_exposure` (issue 7, vulnerability scanning):
+ * - `entities.exposure REAL NOT NULL DEFAULT 0 CHECK (0..1)`: a host's exposure from its latest scan (existing
+ *   rows get 0, "never scanned").
+ * - `alerts.event_type` also accepts `scan`. SQLite cannot alter a CHECK, so the table is rebuilt with the
+ *   procedure of https://www.sqlite.org/lang_altertable.html#otheralter ("Making Other Kinds Of Table Schema
+ *   Changes"): create `alerts_new` with the new definition (every other column and CHECK exactly as in
+ *   `0001_initial`), copy every row, drop `alerts`, rename `alerts_new` to `alerts`, recreate its three indexes.
+ *   No foreign key, trigger or view refers to `alerts`, so steps 1, 8 and 10 of that procedure do not apply.
+ * - `cves` (the offline CVE database), `scans` (requests and reports; index `(created_ms, id)` for newest-first
+ *   keyset paging) and `scan_hosts` (one row per host of a done scan; index `(address, finished_ms, scan_id)`
+ *   finds a host's previous scan in one descent; rows go with their scan: `on delete cascade`).
+ *
+ * Kysely's `Migrator` runs no transaction on SQLite (its adapter reports no transactional DDL), so this migration
+ * opens its own: a kill midway leaves the 0003 schema intact, never a half-rebuilt `alerts`. A kill between this
+ * commit and Kysely's bookkeeping row would run it again; it then finds `scans` and returns (everything it does
+ * commits together, so `scans` existing means all of it is there).
+ */
+const m0004ScansAndExposure: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      const done = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'scans'`.execute(tx);
+      if (Number(done.rows[0]?.n ?? 0) > 0) return;
+
+      await tx.schema
+        .alterTable('entities')
+        .addColumn('exposure', 'real', (c) => c.notNull().defaultTo(0).check(unitInterval('exposure')))
+        .execute();
+
+      await tx.schema
+        .createTable('alerts_new')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull().check(inList('event_type', ALERT_SOURCES)))
+        .addColumn('entity', 'text', (c) => c.notNull())
+        .addColumn('timestamp', 'text', (c) => c.notNull())
+        .addColumn('ts_ms', 'integer', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('task', 'text')
+        .addColumn('previous_task', 'text')
+        .addColumn('ports_accessed', 'text', (c) => c.notNull())
+        .addColumn('intrusion_detected', 'integer', (c) => c.notNull().check(sql`intrusion_detected = 1`))
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull().check(inList('severity', ['low', 'medium', 'high', 'critical'])))
+        .addColumn('risk', 'real', (c) => c.notNull().check(unitInterval('risk')))
+        .addColumn('techniques', 'text', (c) => c.notNull())
+        .addColumn('acked', 'integer', (c) => c.notNull().check(sql`acked in (0, 1)`))
+        .addColumn('acked_by', 'text')
+        .addColumn('acked_at_ms', 'integer')
+        .execute();
+      const cols = sql.raw(ALERT_COLUMNS.join(', '));
+      await sql`insert into alerts_new (${cols}) select ${cols} from alerts`.execute(tx);
+      await tx.schema.dropTable('alerts').execute();
+      await tx.schema.alterTable('alerts_new').renameTo('alerts').execute();
+      await tx.schema.createIndex('alerts_ts').on('alerts').columns(['ts_ms', 'id']).execute();
+      await tx.schema.createIndex('alerts_entity_ts').on('alerts').columns(['entity', 'ts_ms', 'id']).execute();
+      await tx.schema.createIndex('alerts_acked_ts').on('alerts').columns(['acked', 'ts_ms', 'id']).execute();
+
+      await tx.schema
+        .createTable('cves')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('published', 'text', (c) => c.notNull())
+        .addColumn('last_modified', 'text', (c) => c.notNull())
+        .addColumn('vuln_status', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+
+      await tx.schema
+        .createTable('scans')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull().check(inList('status', ['queued', 'running', 'done', 'failed'])))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('targets', 'text', (c) => c.notNull())
+        .addColumn('ports', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'integer', (c) => c.notNull())
+        .addColumn('started_ms', 'integer')
+        .addColumn('finished_ms', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('report', 'text')
+        .addColumn('diffs', 'text')
+        .execute();
+      await tx.schema.createIndex('scans_created').on('scans').columns(['created_ms', 'id']).execute();
+
+      await tx.schema
+        .createTable('scan_hosts')
+        .addColumn('scan_id', 'text', (c) => c.notNull().references('scans.id').onDelete('cascade'))
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('finished_ms', 'integer', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('scan_hosts_pk', ['scan_id', 'address'])
+        .execute();
+      // `scan_id` last: the tie-break of `previousHostReport` (same finished_ms) needs no sort either.
+      await tx.schema.createIndex('scan_hosts_address_finished').on('scan_hosts').columns(['address', 'finished_ms', 'scan_id']).execute();
+    });
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      for (const t of ['scan_hosts', 'scans', 'cves']) await tx.schema.dropTable(t).ifExists().execute();
+      // Scan alerts cannot live in the 0003 table: they go with the rollback.
+      await sql`delete from alerts where event_type = 'scan'`.execute(tx);
+      await tx.schema
+        .createTable('alerts_old')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull().check(inList('event_type', EVENT_TYPES)))
+        .addColumn('entity', 'text', (c) => c.notNull())
+        .addColumn('timestamp', 'text', (c) => c.notNull())
+        .addColumn('ts_ms', 'integer', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('task', 'text')
+        .addColumn('previous_task', 'text')
+        .addColumn('ports_accessed', 'text', (c) => c.notNull())
+        .addColumn('intrusion_detected', 'integer', (c) => c.notNull().check(sql`intrusion_detected = 1`))
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull().check(inList('severity', ['low', 'medium', 'high', 'critical'])))
+        .addColumn('risk', 'real', (c) => c.notNull().check(unitInterval('risk')))
+        .addColumn('techniques', 'text', (c) => c.notNull())
+        .addColumn('acked', 'integer', (c) => c.notNull().check(sql`acked in (0, 1)`))
+        .addColumn('acked_by', 'text')
+        .addColumn('acked_at_ms', 'integer')
+        .execute();
+      const cols = sql.raw(ALERT_COLUMNS.join(', '));
+      await sql`insert into alerts_old (${cols}) select ${cols} from alerts`.execute(tx);
+      await tx.schema.dropTable('alerts').execute();
+      await tx.schema.alterTable('alerts_old').renameTo('alerts').execute();
+      await tx.schema.createIndex('alerts_ts').on('alerts').columns(['ts_ms', 'id']).execute();
+      await tx.schema.createIndex('alerts_entity_ts').on('alerts').columns(['entity', 'ts_ms', 'id']).execute();
+      await tx.schema.createIndex('alerts_acked_ts').on('alerts').columns(['acked', 'ts_ms', 'id']).execute();
+      await tx.schema.alterTable('entities').dropColumn('exposure').execute();
+    });
+  },
+};
+
 /** Every migration by name; the names sort in the order they must run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001Initial,
   '0002_drop_low_selectivity_indexes': m0002DropLowSelectivityIndexes,
   '0003_ledger_and_devices': m0003LedgerAndDevices,
+  '0004_scans_and_exposure': m0004ScansAndExposure,
 };
 
 /** The in-code {@link MigrationProvider} for Kysely's `Migrator`. */

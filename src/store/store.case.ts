@@ -19,7 +19,10 @@ import { isIpqsecError } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { ALERT_REASONS, riskClassOf, type Alert, type EntityState, type ListEntry, type Severity, type StoredEvent } from '../core/records.js';
-import type { CheckpointRecord, CosignatureRecord, DeviceRecord, LogRecord, Page, Store, TokenRecord } from './store.js';
+import { parseCpe23 } from '../scan/cpe.js';
+import type { CveRecord } from '../scan/nvd-record.js';
+import type { HostReport, ScanReport } from '../scan/scan-report.js';
+import type { CheckpointRecord, CosignatureRecord, DeviceRecord, LogRecord, Page, ScanHostDiff, ScanRecord, Store, TokenRecord } from './store.js';
 
 /** Event times of the fixtures start here (2023-11-14T22:13:20Z). */
 const T0 = 1_700_000_000_000;
@@ -85,8 +88,8 @@ export function fixtureAlert(id: string, ev: StoredEvent, rng: Rng): Alert {
   };
 }
 
-/** A threat-memory state. */
-export function fixtureEntity(entity: string, lastSeenMs: number, maxRisk: number, events = 3): EntityState {
+/** A threat-memory state; `exposure` defaults to 0 (never scanned). */
+export function fixtureEntity(entity: string, lastSeenMs: number, maxRisk: number, events = 3, exposure = 0): EntityState {
   const kind = entity.slice(0, entity.indexOf(':')) as EntityState['kind'];
   return {
     entity,
@@ -99,6 +102,81 @@ export function fixtureEntity(entity: string, lastSeenMs: number, maxRisk: numbe
     max_risk: maxRisk,
     ewma_risk: maxRisk / 3,
     risk_class: riskClassOf(maxRisk / 3),
+    exposure,
+  };
+}
+
+/**
+ * A parsed NVD record (the shape `parseNvdDocument` gives) with a configuration, metrics and a CVE-5 `affected`
+ * block; `tag` goes into the description so tests can tell versions of the same id apart.
+ */
+export function fixtureCve(id: string, lastModified: string, tag = ''): CveRecord {
+  return {
+    id,
+    published: '2023-01-02T03:04:05.678',
+    lastModified,
+    vulnStatus: 'Analyzed',
+    description: `overflow in widget ✓ ${tag}`,
+    cvss: { v31: { score: 9.8, severity: 'CRITICAL', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }, v2: { score: 7.5, severity: 'HIGH', vector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P' } },
+    kev: id.endsWith('7'),
+    nodes: [
+      {
+        operator: 'AND',
+        negate: false,
+        cpeMatch: [],
+        children: [
+          {
+            operator: 'OR',
+            negate: false,
+            cpeMatch: [{ criteria: 'cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*', cpe: parseCpe23('cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*'), vulnerable: true, versionStartIncluding: '1.0', versionEndExcluding: '2.0.1' }],
+            children: [],
+          },
+          { operator: 'OR', negate: false, cpeMatch: [{ criteria: 'cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*', cpe: parseCpe23('cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*'), vulnerable: false }], children: [] },
+        ],
+      },
+    ],
+    affected: [{ vendor: 'acme', product: 'widget', cpes: [], versions: [{ version: '1.0', lessThan: '2.0.1', status: 'affected' }] }],
+  };
+}
+
+/** A host of a scan report: `ports` as [port, cve ids…]. */
+export function fixtureHost(address: string, finishedMs: number, ports: readonly (readonly [number, ...string[]])[]): HostReport {
+  return {
+    address,
+    hostnames: address.includes(':') ? [] : ['localhost'],
+    status: 'up',
+    started_ms: finishedMs - 1500,
+    finished_ms: finishedMs,
+    ports: ports.map(([port, ...cves]) => ({
+      port,
+      proto: 'tcp' as const,
+      state: 'open',
+      service: port === 22 ? 'ssh' : null,
+      product: port === 22 ? 'OpenSSH' : null,
+      version: port === 22 ? '8.2p1' : null,
+      cpe: port === 22 ? ['cpe:2.3:a:openbsd:openssh:8.2:p1:*:*:*:*:*:*'] : [],
+      cves: cves.map((id, i) => ({ id, score: 7.8 - i, severity: 'HIGH', kev: i === 0, confidence: 'configuration' as const })),
+    })),
+  };
+}
+
+/** A scan; `hosts` given makes it a done scan with that report (and a diff per host). */
+export function fixtureScan(id: string, createdMs: number, hosts?: readonly HostReport[]): ScanRecord {
+  if (hosts === undefined) {
+    return { id, status: 'queued', requested_by: 'admin', targets: ['127.0.0.1', '::1/128'], ports: 'top-1000', created_ms: createdMs, started_ms: null, finished_ms: null, error: null, report: null, diffs: null };
+  }
+  const report: ScanReport = { hosts, errors: [{ target: '127.0.0.9', code: 'IPQ-V007', message: 'IPQ-V007 nmap failed or timed out on a host: timeout' }] };
+  const diffs: ScanHostDiff[] = hosts.map((h) => ({
+    address: h.address,
+    first_scan: true,
+    opened: h.ports.map((p) => ({ port: p.port, proto: p.proto })),
+    closed: [],
+    cves_new: h.ports.flatMap((p) => p.cves.map((c) => ({ port: p.port, proto: p.proto, id: c.id }))),
+    cves_gone: [],
+  }));
+  return {
+    id, status: 'done', requested_by: 'schedule:0', targets: hosts.map((h) => h.address), ports: '22,80,8000-8100', created_ms: createdMs,
+    started_ms: createdMs + 10, finished_ms: createdMs + 5000, error: null, report, diffs,
   };
 }
 
@@ -579,6 +657,215 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       await rejectsWith(s.putDevice({ ...dev('x', T0, 'pending'), status: 'lost' as DeviceRecord['status'] }), 'IPQ-S001');
     });
 
+    it('scan alerts (event_type scan) store and read back; entity exposure round-trips, upserts, and stays in [0, 1]', async () => {
+      const s = await fresh();
+      const scanAlert: Alert = {
+        id: 'al-scan-1', event_id: 'scan-1', event_type: 'scan', entity: 'ip:127.0.0.1', timestamp: new Date(T0).toISOString(), ts_ms: T0,
+        ip: '127.0.0.1', task: null, previous_task: null, ports_accessed: [21, 22], intrusion_detected: true,
+        reasons: ['Known Exploited Vulnerability', 'New Open Port'], severity: 'critical', risk: 1,
+        techniques: [{ id: 'T1190', name: 'Exploit Public-Facing Application' }, { id: 'T1046', name: 'Network Service Discovery' }],
+        acked: false, acked_by: null, acked_at_ms: null,
+      };
+      const host = fixtureEntity('ip:127.0.0.1', T0, 0.2, 3, 0.98);
+      await s.writeBatch({ events: [], alerts: [scanAlert], entities: [host] });
+      expect(await s.getAlert('al-scan-1')).toStrictEqual(scanAlert);
+      expect((await s.listAlerts({ entity: 'ip:127.0.0.1', limit: 10 })).items).toStrictEqual([scanAlert]);
+      expect(await s.getEntities(['ip:127.0.0.1'])).toStrictEqual([host]);
+      expect((await s.listEntities({ limit: 10 })).items).toStrictEqual([host]);
+      // A later state replaces the exposure (down to 0 after a clean scan); the extremes round-trip.
+      for (const [i, exposure] of [0.1 + 0.2, 0, 1].entries()) {
+        const next = fixtureEntity('ip:127.0.0.1', T0 + 1000 * (i + 1), 0.2, 3, exposure);
+        await s.writeBatch({ events: [], alerts: [], entities: [next] });
+        expect(await s.getEntities(['ip:127.0.0.1'])).toStrictEqual([next]);
+      }
+      const stored = await s.getEntities(['ip:127.0.0.1']);
+      // Out of range or NaN fails the whole batch (CHECK 0..1; NaN binds as NULL on SQLite).
+      const ev = fixtureEvent('ev-exposure', T0, 'flow', 1, 0.5);
+      for (const exposure of [1.5, -0.01, Number.NaN]) {
+        await rejectsWith(s.writeBatch({ events: [ev], alerts: [], entities: [fixtureEntity('ip:127.0.0.1', T0 + 99_000, 0.2, 3, exposure)] }), 'IPQ-S001');
+        expect(await s.getEvent('ev-exposure')).toBeUndefined();
+        expect(await s.getEntities(['ip:127.0.0.1'])).toStrictEqual(stored);
+      }
+      // An event type outside the list is still refused.
+      await rejectsWith(s.writeBatch({ events: [], alerts: [{ ...scanAlert, id: 'al-bad', event_type: 'nmap' as Alert['event_type'] }], entities: [] }), 'IPQ-S001');
+      expect(await s.getAlert('al-bad')).toBeUndefined();
+    });
+
+    it('scans: put through the life cycle (queued, running, done, failed), get deep-equal, unknown undefined', async () => {
+      const s = await fresh();
+      const queued = fixtureScan('scan-1', T0);
+      await s.putScan(queued);
+      expect(await s.getScan('scan-1')).toStrictEqual(queued);
+      const running: ScanRecord = { ...queued, status: 'running', started_ms: T0 + 10 };
+      await s.putScan(running);
+      expect(await s.getScan('scan-1')).toStrictEqual(running);
+      const done = fixtureScan('scan-1', T0, [fixtureHost('127.0.0.1', T0 + 4000, [[22, 'CVE-2020-15778', 'CVE-2021-41617'], [6379]]), fixtureHost('::1', T0 + 4500, [])]);
+      await s.putScan(done);
+      expect(await s.getScan('scan-1')).toStrictEqual(done);
+      const failed: ScanRecord = { ...fixtureScan('scan-2', T0 + 1), status: 'failed', started_ms: T0 + 2, finished_ms: T0 + 3, error: 'IPQ-V006 nmap not found: apt-get install nmap' };
+      await s.putScan(failed);
+      expect(await s.getScan('scan-2')).toStrictEqual(failed);
+      expect(await s.getScan('scan-1')).toStrictEqual(done);
+      expect(await s.getScan('scan-none')).toBeUndefined();
+      await rejectsWith(s.putScan({ ...queued, id: 'scan-bad', status: 'lost' as ScanRecord['status'] }), 'IPQ-S001');
+      expect(await s.getScan('scan-bad')).toBeUndefined();
+    });
+
+    it('listScans pages newest created first (ties by id) like an independent sort', async () => {
+      const s = await fresh();
+      const rng = createRng(21);
+      const scans: ScanRecord[] = [];
+      for (let i = 0; i < 37; i++) {
+        const id = `scan-${(i * 7919) % 101}`;
+        const created = T0 + rng.int(9);
+        scans.push(i % 3 === 0 ? fixtureScan(id, created, [fixtureHost(`127.0.0.${i + 1}`, created + 100, [[22, 'CVE-2021-41617']])]) : fixtureScan(id, created));
+      }
+      for (const x of scans) await s.putScan(x);
+      const expected = [...scans].sort((a, b) => newestFirst(a.created_ms, a.id, b.created_ms, b.id));
+      for (const limit of [1, 4, 37, 1000]) expect(await collect(limit, (cursor) => s.listScans({ limit, cursor }))).toStrictEqual(expected);
+      // A scan put again (status change) keeps its place: the order is by creation.
+      const again: ScanRecord = { ...expected[5], status: 'failed', error: 'x' };
+      await s.putScan(again);
+      expect((await collect(1000, (cursor) => s.listScans({ limit: 1000, cursor })))[5]).toStrictEqual(again);
+      await rejectsWith(s.listScans({ limit: 5, cursor: 'nope!' }), 'IPQ-E004', /cursor/);
+      await expect(s.listScans({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('previousHostReport: the latest done host report finished before the time; a re-put scan rewrites its hosts', async () => {
+      const s = await fresh();
+      const a1 = fixtureHost('127.0.0.1', T0 + 1000, [[22]]);
+      const b1 = fixtureHost('::1', T0 + 1100, [[80]]);
+      const a2 = fixtureHost('127.0.0.1', T0 + 2000, [[22, 'CVE-2020-15778'], [21]]);
+      const a3 = fixtureHost('127.0.0.1', T0 + 3000, []);
+      await s.putScan(fixtureScan('scan-a', T0, [a1, b1]));
+      await s.putScan(fixtureScan('scan-b', T0 + 1500, [a2]));
+      await s.putScan(fixtureScan('scan-c', T0 + 2500, [a3]));
+      expect(await s.previousHostReport('127.0.0.1', T0 + 1000)).toBeUndefined(); // strictly before
+      expect(await s.previousHostReport('127.0.0.1', T0 + 1001)).toStrictEqual(a1);
+      expect(await s.previousHostReport('127.0.0.1', T0 + 2500)).toStrictEqual(a2);
+      expect(await s.previousHostReport('127.0.0.1', Number.MAX_SAFE_INTEGER)).toStrictEqual(a3);
+      expect(await s.previousHostReport('::1', T0 + 5000)).toStrictEqual(b1);
+      expect(await s.previousHostReport('10.0.0.1', T0 + 5000)).toBeUndefined();
+      // Only done scans count: a queued/running/failed scan has no host rows, even with a report.
+      const running: ScanRecord = { ...fixtureScan('scan-d', T0 + 3500, [fixtureHost('10.0.0.1', T0 + 3600, [[22]])]), status: 'running' };
+      await s.putScan(running);
+      expect(await s.previousHostReport('10.0.0.1', T0 + 9000)).toBeUndefined();
+      // scan-c turns failed: its host rows go, the host's previous scan is scan-b again.
+      await s.putScan({ ...fixtureScan('scan-c', T0 + 2500, [a3]), status: 'failed', error: 'aborted' });
+      expect(await s.previousHostReport('127.0.0.1', Number.MAX_SAFE_INTEGER)).toStrictEqual(a2);
+      // scan-a re-put done without ::1: that host row goes, 127.0.0.1's is replaced.
+      const a1b = fixtureHost('127.0.0.1', T0 + 1000, [[443]]);
+      await s.putScan(fixtureScan('scan-a', T0, [a1b]));
+      expect(await s.previousHostReport('::1', T0 + 5000)).toBeUndefined();
+      expect(await s.previousHostReport('127.0.0.1', T0 + 1500)).toStrictEqual(a1b);
+      // Two scans finishing a host at the same time: the larger scan id wins.
+      const tieLow = fixtureHost('10.1.1.1', T0 + 7000, [[1]]);
+      const tieHigh = fixtureHost('10.1.1.1', T0 + 7000, [[2]]);
+      await s.putScan(fixtureScan('scan-z', T0 + 6000, [tieHigh]));
+      await s.putScan(fixtureScan('scan-y', T0 + 6000, [tieLow]));
+      expect(await s.previousHostReport('10.1.1.1', T0 + 8000)).toStrictEqual(tieHigh);
+    });
+
+    it('putCves upserts keeping the newer lastModified; counts add up; records read back deep-equal; atomic per call', async () => {
+      const s = await fresh();
+      expect(await s.countCves()).toBe(0);
+      expect(await s.putCves([])).toStrictEqual({ inserted: 0, updated: 0, unchanged: 0 });
+      const v1 = [fixtureCve('CVE-2024-0001', '2024-02-01T00:00:00.000', 'a'), fixtureCve('CVE-2024-0007', '2024-02-01T00:00:00.000', 'b')];
+      expect(await s.putCves(v1)).toStrictEqual({ inserted: 2, updated: 0, unchanged: 0 });
+      expect(await s.putCves(v1)).toStrictEqual({ inserted: 0, updated: 0, unchanged: 2 });
+      expect(await s.countCves()).toBe(2);
+      const all = async (): Promise<CveRecord[]> => {
+        const out: CveRecord[] = [];
+        for await (const b of s.iterateCves()) out.push(...b);
+        return out;
+      };
+      expect(await all()).toStrictEqual(v1);
+      // Newer (also by time with another precision), same time written differently, older.
+      const newer = fixtureCve('CVE-2024-0001', '2024-02-01T00:00:00.001', 'newer');
+      const sameTime = fixtureCve('CVE-2024-0007', '2024-02-01T00:00:00', 'same time');
+      const older = fixtureCve('CVE-2024-0007', '2023-12-31T23:59:59.999', 'older');
+      const fresh1 = fixtureCve('CVE-2024-10000', '2020-01-01T00:00:00.000', 'new id');
+      expect(await s.putCves([newer, sameTime, older, fresh1])).toStrictEqual({ inserted: 1, updated: 1, unchanged: 2 });
+      expect(await all()).toStrictEqual([newer, v1[1], fresh1]);
+      // Repeats within one call count against what is stored at that point.
+      const n1 = fixtureCve('CVE-2025-0002', '2025-01-01T00:00:00.000', '1');
+      const n2 = fixtureCve('CVE-2025-0002', '2025-01-02T00:00:00.000', '2');
+      expect(await s.putCves([n1, n1, n2, n1])).toStrictEqual({ inserted: 1, updated: 1, unchanged: 2 });
+      expect(await all()).toStrictEqual([newer, v1[1], fresh1, n2]);
+      // A call failing part-way (a NULL bound into a NOT NULL column) stores nothing of it.
+      const bad = { ...fixtureCve('CVE-2025-0003', '2025-01-01T00:00:00.000'), published: null as unknown as string };
+      await rejectsWith(s.putCves([fixtureCve('CVE-2025-0009', '2026-01-01T00:00:00.000'), bad]), 'IPQ-S001');
+      expect(await s.countCves()).toBe(4);
+      expect(await all()).toStrictEqual([newer, v1[1], fresh1, n2]);
+    });
+
+    it('iterateCves yields every record once, ascending id, in batches of at most batchSize', async () => {
+      const s = await fresh();
+      const records = Array.from({ length: 2345 }, (_, i) => fixtureCve(`CVE-${2000 + (i % 25)}-${String((i * 7919) % 100_003).padStart(5, '0')}`, '2024-01-01T00:00:00.000', String(i)));
+      const byId = new Map(records.map((r) => [r.id, r]));
+      expect(await s.putCves(records)).toStrictEqual({ inserted: byId.size, updated: 0, unchanged: records.length - byId.size });
+      const expected = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const size of [undefined, 1000, 7, 2345, 10_000]) {
+        const sizes: number[] = [];
+        const got: CveRecord[] = [];
+        for await (const b of s.iterateCves(size)) {
+          sizes.push(b.length);
+          got.push(...b);
+        }
+        const cap = size ?? 1000;
+        expect(got).toStrictEqual(expected);
+        expect(sizes.every((n) => n >= 1 && n <= cap)).toBe(true);
+        expect(sizes.length).toBe(Math.ceil(expected.length / cap));
+      }
+      for (const size of [0, 10_001, 2.5]) {
+        await expect((async () => {
+          for await (const _ of s.iterateCves(size)) void _;
+        })()).rejects.toBeInstanceOf(RangeError);
+      }
+      const empty = await fresh();
+      const batches: CveRecord[][] = [];
+      for await (const b of empty.iterateCves()) batches.push(b);
+      expect(batches).toStrictEqual([]);
+    });
+
+    it('property: putCves sequences leave the newest version of every id, with counts matching a model', async () => {
+      // lastModified values in mixed precision; the model compares them as UTC times (NVD writes no zone).
+      const TIMES = ['2024-01-01T00:00:00', '2024-01-01T00:00:00.000', '2024-01-01T00:00:00.500', '2024-01-01T00:00:01.000', '2023-06-30T12:00:00.000', '2025-01-01T00:00:00.000'];
+      const call = fc.array(fc.record({ n: fc.integer({ min: 0, max: 5 }), t: fc.integer({ min: 0, max: TIMES.length - 1 }) }), { maxLength: 12 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(call, { maxLength: 5 }), async (calls) => {
+          const s = await open();
+          try {
+            await s.migrate();
+            const model = new Map<string, CveRecord>();
+            let tag = 0;
+            for (const c of calls) {
+              const want = { inserted: 0, updated: 0, unchanged: 0 };
+              const recs = c.map((x) => fixtureCve(`CVE-2024-000${x.n}`, TIMES[x.t], String(tag++)));
+              for (const r of recs) {
+                const stored = model.get(r.id);
+                if (stored === undefined) want.inserted++;
+                else if (Date.parse(`${r.lastModified}Z`) > Date.parse(`${stored.lastModified}Z`)) want.updated++;
+                else {
+                  want.unchanged++;
+                  continue;
+                }
+                model.set(r.id, r);
+              }
+              expect(await s.putCves(recs)).toStrictEqual(want);
+            }
+            const got: CveRecord[] = [];
+            for await (const b of s.iterateCves(2)) got.push(...b);
+            expect(got).toStrictEqual([...model.values()].sort((a, b) => (a.id < b.id ? -1 : 1)));
+            expect(await s.countCves()).toBe(model.size);
+          } finally {
+            await s.close();
+          }
+        }),
+        { numRuns: 30, seed: 20_261_122 },
+      );
+    });
+
     it.skipIf(reopen === undefined)('persists everything across close and reopen', async () => {
       const s = await fresh();
       const data = dataset(11, 40);
@@ -592,6 +879,10 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       const log: LogRecord = { index: 0, ts_ms: T0, kind: 'model', data: '{"k":1}' };
       await s.writeBatch({ events: [], alerts: [], entities: [], log: [log] });
       await s.putCheckpoint({ size: 1, ts_ms: T0, note: 'n' });
+      const scan = fixtureScan('scan-p', T0, [fixtureHost('127.0.0.1', T0 + 100, [[22, 'CVE-2021-41617']])]);
+      await s.putScan(scan);
+      const cve = fixtureCve('CVE-2021-41617', '2024-11-21T06:26:14.373');
+      await s.putCves([cve]);
       await s.close();
       const r = await reopen!();
       opened.push(r);
@@ -606,6 +897,10 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       expect(await r.getState('k')).toStrictEqual({ a: [1, { b: 'c' }] });
       expect(await r.readLog(0, 5)).toStrictEqual([log]);
       expect(await r.latestCheckpoint()).toStrictEqual({ size: 1, ts_ms: T0, note: 'n' });
+      expect(await r.getScan('scan-p')).toStrictEqual(scan);
+      expect(await r.previousHostReport('127.0.0.1', T0 + 101)).toStrictEqual(scan.report!.hosts[0]);
+      expect(await r.countCves()).toBe(1);
+      for await (const b of r.iterateCves()) expect(b).toStrictEqual([cve]);
     });
 
     it('close is idempotent; every other call afterwards rejects with IPQ-S001', async () => {
@@ -644,6 +939,15 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
         () => s.putDevice({ device_id: 'd', public_key: '', key_id: '', status: 'pending', created_ms: 0, updated_ms: 0, decided_by: null }),
         () => s.getDevice('d'),
         () => s.listDevices(),
+        () => s.putScan(fixtureScan('scan-x', 0)),
+        () => s.getScan('scan-x'),
+        () => s.listScans({ limit: 1 }),
+        () => s.previousHostReport('127.0.0.1', 1),
+        () => s.putCves([fixtureCve('CVE-2024-0001', '2024-01-01T00:00:00')]),
+        () => s.countCves(),
+        async () => {
+          for await (const _ of s.iterateCves()) void _;
+        },
       ];
       for (const call of calls) await rejectsWith(call(), 'IPQ-S001');
     });

@@ -7,6 +7,9 @@
  */
 import type { EventType } from '../core/events.js';
 import type { Alert, EntityState, ListEntry, ListName, StoredEvent } from '../core/records.js';
+import type { CveRecord } from '../scan/nvd-record.js';
+import type { HostDiff } from '../scan/scan-diff.js';
+import type { HostReport, ScanReport } from '../scan/scan-report.js';
 
 /** API token scopes. `admin` implies the other two. */
 export type Scope = 'ingest' | 'read' | 'admin';
@@ -101,6 +104,51 @@ export interface DeviceRecord {
   readonly decided_by: string | null;
 }
 
+/** Life cycle of a vulnerability scan: `queued` → `running` → `done` or `failed`. */
+export type ScanStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** What changed on one host since its previous scan (`scan/scan-diff.ts`); the store keeps it as JSON. */
+export type ScanHostDiff = HostDiff;
+
+/**
+ * One vulnerability scan: the request, its progress and, once done, its report (`scan/scan-report.ts`) and the
+ * per-host diffs against each host's previous scan. Times are epoch ms.
+ */
+export interface ScanRecord {
+  readonly id: string;
+  readonly status: ScanStatus;
+  /** Who asked for it (token name, `schedule:<n>`, `cli`). */
+  readonly requested_by: string;
+  /** The targets as requested (addresses, CIDRs, host names). */
+  readonly targets: readonly string[];
+  /** The port specification as requested (`top-1000`, `22,80,8000-8100`). */
+  readonly ports: string;
+  readonly created_ms: number;
+  readonly started_ms: number | null;
+  readonly finished_ms: number | null;
+  /** Why the scan failed (status `failed`), else null. */
+  readonly error: string | null;
+  readonly report: ScanReport | null;
+  /** Per-host diff against the previous scan of the host (scan/scan-diff.ts HostDiff), null until done. */
+  readonly diffs: readonly HostDiff[] | null;
+}
+
+/** Paging of `GET /scans`: newest created first. `limit` 1..1000. */
+export interface ScanQuery {
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+/** Counts of one {@link Store.putCves} call; they add up to the number of records given. */
+export interface CvePutResult {
+  /** Ids not stored before. */
+  readonly inserted: number;
+  /** Ids stored with an older `lastModified`: replaced. */
+  readonly updated: number;
+  /** Ids stored with the same or a newer `lastModified`: kept as stored. */
+  readonly unchanged: number;
+}
+
 /** What one ingest commits, in one transaction. Events whose id already exists are ignored (idempotent retry). */
 export interface WriteBatch {
   readonly events: readonly StoredEvent[];
@@ -174,6 +222,34 @@ export interface Store {
   getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
   /** Every device, oldest enrollment first. */
   listDevices(): Promise<DeviceRecord[]>;
+
+  /**
+   * Inserts or replaces a scan by `id`. When `status` is `done` and `report` is set, the report's hosts are
+   * (re)written as the scan's host rows read by {@link previousHostReport}, in the same transaction; any other
+   * status removes the scan's host rows (only done scans are a host's "previous scan").
+   */
+  putScan(s: ScanRecord): Promise<void>;
+  getScan(id: string): Promise<ScanRecord | undefined>;
+  /** Scans newest created first (`created_ms` descending, then `id` descending), keyset cursor paging as {@link listAlerts}. */
+  listScans(q: ScanQuery): Promise<Page<ScanRecord>>;
+  /**
+   * The report of `address` from its latest done scan whose host `finished_ms < beforeMs` (ties: the larger scan
+   * id), or undefined when the host has none.
+   */
+  previousHostReport(address: string, beforeMs: number): Promise<HostReport | undefined>;
+  /**
+   * Upserts NVD CVE records by `id`, keeping the newer `lastModified`: a record replaces the stored one only when
+   * its `lastModified` is later (so re-importing an old feed never downgrades). Atomic per call; a record
+   * repeated within one call counts once per occurrence against what is stored at that point.
+   */
+  putCves(records: readonly CveRecord[]): Promise<CvePutResult>;
+  /** Number of stored CVE records. */
+  countCves(): Promise<number>;
+  /**
+   * Every stored CVE record, ascending `id`, in arrays of at most `batchSize` (default 1,000; 1..10,000), read
+   * one batch at a time (keyset on `id`, so memory holds one batch, not the database).
+   */
+  iterateCves(batchSize?: number): AsyncIterable<CveRecord[]>;
 
   /** Small JSON state (learned task-transition counts, service settings) by key. */
   getState(key: string): Promise<unknown>;
