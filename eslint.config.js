@@ -26,6 +26,14 @@ const FORBIDDEN = {
   bench: ['cli'],
 };
 
+/** The dashboard (web/src) runs in the browser: it talks to the server over HTTP only and imports nothing of src/. */
+const webBlock = {
+  files: ['web/**/*.ts', 'web/**/*.tsx'],
+  rules: {
+    'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src(/|$)', message: 'docs/ARCHITECTURE.md: web/ uses the HTTP API, not server code.' }] }],
+  },
+};
+
 const layerBlocks = Object.entries(FORBIDDEN).map(([layer, banned]) => ({
   files: [layer === 'bench' ? 'bench/**/*.ts' : `src/${layer}/**/*.ts`],
   rules: {
@@ -59,4 +67,5 @@ export default tseslint.config(
   // Only the CLI and benchmarks talk to the terminal.
   { files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
   ...layerBlocks,
+  webBlock,
 );

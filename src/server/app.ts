@@ -27,6 +27,7 @@ import { healthRoutes, packageVersion } from './health.js';
 import { listsRoutes } from './lists.js';
 import { metricsRoutes } from './metrics-route.js';
 import { registerOpenApi } from './openapi.js';
+import { webUiRoutes } from './web-ui.js';
 import { scansRoutes } from './scans.js';
 import { streamRoutes, type StreamOptions } from './stream.js';
 import { tokensRoutes } from './tokens.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   readonly nowMs?: () => number;
   /** Id generator for events without an id and for tokens (default: ULID layout from core/ids.ts with crypto randomness). */
   readonly newId?: () => string;
+  /** Folder of the built dashboard served at `/` (default: dist/web, see web-ui.ts `defaultWebRoot`). */
+  readonly webRoot?: string;
   /** Version reported by /health and OpenAPI (default: the package's). */
   readonly version?: string;
   /** Turn on fastify's own (pino) request logger (default false: the service logs through `deps.log`). */
@@ -133,5 +136,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
     { prefix: API_PREFIX },
   );
+  // The dashboard (web/, built into dist/web) at `/`, outside the API prefix.
+  await app.register(webUiRoutes, opts.webRoot === undefined ? {} : { root: opts.webRoot });
   return app;
 }
