@@ -23,6 +23,11 @@ export interface DemoOptions {
   readonly model?: string;
   /** Milliseconds to wait for the health route (default 120,000). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Runs on the new, empty data directory before the demo is spawned (e.g. `ipqsec cve import` into it). When it
+   * throws, the directory is removed and the error is rethrown; the demo is not started.
+   */
+  readonly prepare?: (dataDir: string) => Promise<void>;
 }
 
 /** A running demo. */
@@ -56,16 +61,24 @@ export function freePort(): Promise<number> {
 const OUTPUT_CAP = 64 * 1024;
 
 /**
- * Spawns `node <cli> demo --port P --mqtt-port M --data-dir D --speed S [--round R] [--model X]` and waits for
- * `/api/v1/health`.
+ * Creates the data directory D, runs `prepare(D)` when given, spawns `node <cli> demo --port P --mqtt-port M
+ * --data-dir D --speed S [--round R] [--model X]` and waits for `/api/v1/health`.
  *
  * @throws Error when the process exits before it is ready, or is not ready in `readyTimeoutMs` (its output
- *   is in the message)
+ *   is in the message); whatever `prepare` threw
  */
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const [port, mqttPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'ipqsec-e2e-demo-'));
   const token = `e2e-admin-${randomBytes(18).toString('hex')}`;
+  if (o.prepare !== undefined) {
+    try {
+      await o.prepare(dataDir);
+    } catch (e) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
   const args = [o.cli, 'demo', '--port', String(port), '--mqtt-port', String(mqttPort), '--data-dir', dataDir, '--speed', String(o.speed)];
   if (o.round !== undefined) args.push('--round', String(o.round));
   if (o.model !== undefined) args.push('--model', o.model);
