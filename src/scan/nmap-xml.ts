@@ -151,6 +151,14 @@ export function parseNmapXml(xml: string, where: { source?: string } = {}): Nmap
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
+    // fast-xml-parser reports elements left open at the end as "Invalid '[names]' found." at 1:1: report where the
+    // document ends instead (nmap killed mid-output).
+    const open = /^Invalid '\[(.*)\]' found\.$/s.exec(msg);
+    if (open !== null) {
+      const names = [...(open[1] as string).matchAll(/"([^"]+)"/g)].map((m) => `<${m[1] as string}>`);
+      const end = lineCol(xml, xml.length);
+      throw v003(source, `the document ends with ${names.join(', ')} still open (truncated output?)`, end.line, end.column);
+    }
     let reason = msg;
     if (/^Unclosed tag/.test(msg) || msg === 'Start tag expected.') {
       const end = lineCol(xml, xml.length);
