@@ -108,6 +108,11 @@ export interface StoredEvent {
   readonly site: string | null;
   readonly risk: number;
   readonly risk_class: RiskClass;
+  /**
+   * Confidence of the ML model that the event is an attack: its probability in [0, 1], or null when no model scored
+   * the event (robot and sensor events, or a service started with `--model none`). The risk blends it with the rules.
+   */
+  readonly confidence: number | null;
   /** The validated wire event (JSON object). */
   readonly body: Readonly<Record<string, unknown>>;
 }

@@ -243,6 +243,7 @@ export class DetectionEngine {
         site: e.site ?? null,
         risk,
         risk_class: riskClass,
+        confidence: mlRisk,
         body: e as unknown as Record<string, unknown>,
       };
       scored[i] = { event: e, entity, risk, riskClass, parts: { ml: mlRisk, rule: r.rule, recurrence }, alert, stored };

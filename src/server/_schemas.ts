@@ -108,6 +108,7 @@ export const storedEventSchema = z.object({
   site: z.string().nullable(),
   risk: z.number(),
   risk_class: riskClass,
+  confidence: z.number().min(0).max(1).nullable().describe("The ML model's probability that the event is an attack; null when no model scored it"),
   body: z.record(z.string(), z.unknown()).describe('The validated event as sent'),
 });
 

@@ -54,6 +54,18 @@ describe('Monitor with SQLite, scored against the simulator ground truth', () =>
     const results = await ingestAll(m, parsed);
     expect(results.map((r) => r.id)).toEqual(events.map((e) => e.id));
     expect(await store.countEvents()).toBe(events.length);
+    // Stored flows carry the model's probability as their confidence (varying from flow to flow); robot and sensor
+    // events have none.
+    const page = await store.listEvents({ limit: 1000 });
+    const flows = page.items.filter((e) => e.type === 'flow');
+    expect(flows.length).toBeGreaterThan(0);
+    for (const e of page.items) if (e.type !== 'flow') expect(e.confidence).toBeNull();
+    for (const e of flows) {
+      expect(e.confidence).not.toBeNull();
+      expect(e.confidence!).toBeGreaterThanOrEqual(0);
+      expect(e.confidence!).toBeLessThanOrEqual(1);
+    }
+    expect(new Set(flows.map((e) => e.confidence)).size).toBeGreaterThan(1);
     const observed: ObservedEvent[] = events.map((e, i) => ({ event: e, alerts: results[i]!.alerts }));
     const scores = scoreRun(truth, observed).filter((s) => s.kind !== 'events' && s.instances > 0);
     expect(scores.length).toBe(11);

@@ -6,11 +6,11 @@
 import type Database from 'better-sqlite3';
 import type { WriteBatch } from './store.js';
 
-const EVENT_COLUMNS = 8;
+const EVENT_COLUMNS = 9;
 /** Events bound per multi-row insert (400 parameters); the remainder of a batch goes row by row. */
 const EVENT_ROWS_PER_STATEMENT = 50;
 const insertEventsSql = (rows: number): string =>
-  `insert into events (id, type, entity, ts_ms, site, risk, risk_class, body) values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} on conflict (id) do nothing`;
+  `insert into events (id, type, entity, ts_ms, site, risk, risk_class, confidence, body) values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} on conflict (id) do nothing`;
 const INSERT_ALERT = `insert into alerts (id, event_id, event_type, entity, timestamp, ts_ms, ip, task, previous_task,
   ports_accessed, intrusion_detected, reasons, severity, risk, techniques, acked, acked_by, acked_at_ms)
   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`;
@@ -49,13 +49,14 @@ export function createBatchWriter(db: Database.Database): (b: WriteBatch) => voi
         args[o + 4] = e.site;
         args[o + 5] = e.risk;
         args[o + 6] = e.risk_class;
-        args[o + 7] = JSON.stringify(e.body);
+        args[o + 7] = e.confidence;
+        args[o + 8] = JSON.stringify(e.body);
       }
       insertEvents.run(args);
     }
     for (; i < events.length; i++) {
       const e = events[i]!;
-      insertEvent.run(e.id, e.type, e.entity, e.ts_ms, e.site, e.risk, e.risk_class, JSON.stringify(e.body));
+      insertEvent.run(e.id, e.type, e.entity, e.ts_ms, e.site, e.risk, e.risk_class, e.confidence, JSON.stringify(e.body));
     }
     for (const a of b.alerts) {
       insertAlert.run(

@@ -24,6 +24,8 @@ export interface EventsTable {
   site: string | null;
   risk: number;
   risk_class: RiskClass;
+  /** ML confidence in [0, 1], null when no model scored the event (0004). */
+  confidence: number | null;
   body: string;
 }
 
@@ -357,13 +359,50 @@ const ALERT_COLUMNS = [
 const ALERT_SOURCES = [...EVENT_TYPES, 'scan'];
 
 /**
+ * Rebuilds `alerts` with `event_type` limited to `eventTypes` (SQLite cannot alter a CHECK: "Making Other Kinds Of
+ * Table Schema Changes", sqlite.org/lang_altertable.html §7): create the new table, copy every row, drop the old,
+ * rename, recreate the indexes of 0001. Every other column and CHECK is as 0001 made it. Runs inside the caller's
+ * transaction.
+ */
+async function rebuildAlerts(tx: Kysely<unknown>, eventTypes: readonly string[]): Promise<void> {
+  await tx.schema
+    .createTable('alerts_rebuilt')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('event_type', 'text', (c) => c.notNull().check(inList('event_type', eventTypes)))
+    .addColumn('entity', 'text', (c) => c.notNull())
+    .addColumn('timestamp', 'text', (c) => c.notNull())
+    .addColumn('ts_ms', 'integer', (c) => c.notNull())
+    .addColumn('ip', 'text')
+    .addColumn('task', 'text')
+    .addColumn('previous_task', 'text')
+    .addColumn('ports_accessed', 'text', (c) => c.notNull())
+    .addColumn('intrusion_detected', 'integer', (c) => c.notNull().check(sql`intrusion_detected = 1`))
+    .addColumn('reasons', 'text', (c) => c.notNull())
+    .addColumn('severity', 'text', (c) => c.notNull().check(inList('severity', ['low', 'medium', 'high', 'critical'])))
+    .addColumn('risk', 'real', (c) => c.notNull().check(unitInterval('risk')))
+    .addColumn('techniques', 'text', (c) => c.notNull())
+    .addColumn('acked', 'integer', (c) => c.notNull().check(sql`acked in (0, 1)`))
+    .addColumn('acked_by', 'text')
+    .addColumn('acked_at_ms', 'integer')
+    .execute();
+  const cols = sql.raw(ALERT_COLUMNS.join(', '));
+  await sql`insert into alerts_rebuilt (${cols}) select ${cols} from alerts`.execute(tx);
+  await tx.schema.dropTable('alerts').execute();
+  await tx.schema.alterTable('alerts_rebuilt').renameTo('alerts').execute();
+  await tx.schema.createIndex('alerts_ts').on('alerts').columns(['ts_ms', 'id']).execute();
+  await tx.schema.createIndex('alerts_entity_ts').on('alerts').columns(['entity', 'ts_ms', 'id']).execute();
+  await tx.schema.createIndex('alerts_acked_ts').on('alerts').columns(['acked', 'ts_ms', 'id']).execute();
+}
+
+/**
  * `0004_scans_and_exposure` (issue 7, vulnerability scanning):
  * - `entities.exposure REAL NOT NULL DEFAULT 0 CHECK (0..1)`: a host's exposure from its latest scan (existing
  *   rows get 0, "never scanned").
  * - `alerts.event_type` also accepts `scan`. SQLite cannot alter a CHECK, so the table is rebuilt with the
  *   procedure of https://www.sqlite.org/lang_altertable.html#otheralter ("Making Other Kinds Of Table Schema
- *   Changes"): create `alerts_new` with the new definition (every other column and CHECK exactly as in
- *   `0001_initial`), copy every row, drop `alerts`, rename `alerts_new` to `alerts`, recreate its three indexes.
+ *   Changes"): create `alerts_rebuilt` with the new definition (every other column and CHECK exactly as in
+ *   `0001_initial`), copy every row, drop `alerts`, rename the new table to `alerts` (`rebuildAlerts`), recreate its three indexes.
  *   No foreign key, trigger or view refers to `alerts`, so steps 1, 8 and 10 of that procedure do not apply.
  * - `cves` (the offline CVE database), `scans` (requests and reports; index `(created_ms, id)` for newest-first
  *   keyset paging) and `scan_hosts` (one row per host of a done scan; index `(address, finished_ms, scan_id)`
@@ -381,38 +420,15 @@ const m0004ScansAndExposure: Migration = {
       if (Number(done.rows[0]?.n ?? 0) > 0) return;
 
       await tx.schema
+        .alterTable('events')
+        .addColumn('confidence', 'real', (c) => c.check(sql`confidence is null or (confidence >= 0 and confidence <= 1)`))
+        .execute();
+      await tx.schema
         .alterTable('entities')
         .addColumn('exposure', 'real', (c) => c.notNull().defaultTo(0).check(unitInterval('exposure')))
         .execute();
 
-      await tx.schema
-        .createTable('alerts_new')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('event_id', 'text', (c) => c.notNull())
-        .addColumn('event_type', 'text', (c) => c.notNull().check(inList('event_type', ALERT_SOURCES)))
-        .addColumn('entity', 'text', (c) => c.notNull())
-        .addColumn('timestamp', 'text', (c) => c.notNull())
-        .addColumn('ts_ms', 'integer', (c) => c.notNull())
-        .addColumn('ip', 'text')
-        .addColumn('task', 'text')
-        .addColumn('previous_task', 'text')
-        .addColumn('ports_accessed', 'text', (c) => c.notNull())
-        .addColumn('intrusion_detected', 'integer', (c) => c.notNull().check(sql`intrusion_detected = 1`))
-        .addColumn('reasons', 'text', (c) => c.notNull())
-        .addColumn('severity', 'text', (c) => c.notNull().check(inList('severity', ['low', 'medium', 'high', 'critical'])))
-        .addColumn('risk', 'real', (c) => c.notNull().check(unitInterval('risk')))
-        .addColumn('techniques', 'text', (c) => c.notNull())
-        .addColumn('acked', 'integer', (c) => c.notNull().check(sql`acked in (0, 1)`))
-        .addColumn('acked_by', 'text')
-        .addColumn('acked_at_ms', 'integer')
-        .execute();
-      const cols = sql.raw(ALERT_COLUMNS.join(', '));
-      await sql`insert into alerts_new (${cols}) select ${cols} from alerts`.execute(tx);
-      await tx.schema.dropTable('alerts').execute();
-      await tx.schema.alterTable('alerts_new').renameTo('alerts').execute();
-      await tx.schema.createIndex('alerts_ts').on('alerts').columns(['ts_ms', 'id']).execute();
-      await tx.schema.createIndex('alerts_entity_ts').on('alerts').columns(['entity', 'ts_ms', 'id']).execute();
-      await tx.schema.createIndex('alerts_acked_ts').on('alerts').columns(['acked', 'ts_ms', 'id']).execute();
+      await rebuildAlerts(tx, ALERT_SOURCES);
 
       await tx.schema
         .createTable('cves')
@@ -456,35 +472,9 @@ const m0004ScansAndExposure: Migration = {
       for (const t of ['scan_hosts', 'scans', 'cves']) await tx.schema.dropTable(t).ifExists().execute();
       // Scan alerts cannot live in the 0003 table: they go with the rollback.
       await sql`delete from alerts where event_type = 'scan'`.execute(tx);
-      await tx.schema
-        .createTable('alerts_old')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('event_id', 'text', (c) => c.notNull())
-        .addColumn('event_type', 'text', (c) => c.notNull().check(inList('event_type', EVENT_TYPES)))
-        .addColumn('entity', 'text', (c) => c.notNull())
-        .addColumn('timestamp', 'text', (c) => c.notNull())
-        .addColumn('ts_ms', 'integer', (c) => c.notNull())
-        .addColumn('ip', 'text')
-        .addColumn('task', 'text')
-        .addColumn('previous_task', 'text')
-        .addColumn('ports_accessed', 'text', (c) => c.notNull())
-        .addColumn('intrusion_detected', 'integer', (c) => c.notNull().check(sql`intrusion_detected = 1`))
-        .addColumn('reasons', 'text', (c) => c.notNull())
-        .addColumn('severity', 'text', (c) => c.notNull().check(inList('severity', ['low', 'medium', 'high', 'critical'])))
-        .addColumn('risk', 'real', (c) => c.notNull().check(unitInterval('risk')))
-        .addColumn('techniques', 'text', (c) => c.notNull())
-        .addColumn('acked', 'integer', (c) => c.notNull().check(sql`acked in (0, 1)`))
-        .addColumn('acked_by', 'text')
-        .addColumn('acked_at_ms', 'integer')
-        .execute();
-      const cols = sql.raw(ALERT_COLUMNS.join(', '));
-      await sql`insert into alerts_old (${cols}) select ${cols} from alerts`.execute(tx);
-      await tx.schema.dropTable('alerts').execute();
-      await tx.schema.alterTable('alerts_old').renameTo('alerts').execute();
-      await tx.schema.createIndex('alerts_ts').on('alerts').columns(['ts_ms', 'id']).execute();
-      await tx.schema.createIndex('alerts_entity_ts').on('alerts').columns(['entity', 'ts_ms', 'id']).execute();
-      await tx.schema.createIndex('alerts_acked_ts').on('alerts').columns(['acked', 'ts_ms', 'id']).execute();
+      await rebuildAlerts(tx, EVENT_TYPES);
       await tx.schema.alterTable('entities').dropColumn('exposure').execute();
+      await tx.schema.alterTable('events').dropColumn('confidence').execute();
     });
   },
 };

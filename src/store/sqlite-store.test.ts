@@ -268,7 +268,7 @@ describe('migration 0004_scans_and_exposure (from a database at 0003 with rows)'
     try {
       expect(probe.prepare('select count(*) as n from alerts').get()).toEqual({ n: oldAlerts.length });
       expect((probe.prepare('select name from pragma_table_info(?)').all('entities') as { name: string }[]).map((c) => c.name)).not.toContain('exposure');
-      expect(probe.prepare(`select count(*) as n from sqlite_master where name in ('alerts_new', 'scans', 'scan_hosts')`).get()).toEqual({ n: 0 });
+      expect(probe.prepare(`select count(*) as n from sqlite_master where name in ('alerts_rebuilt', 'scans', 'scan_hosts')`).get()).toEqual({ n: 0 });
       expect((probe.prepare('select name from kysely_migration order by name').all() as { name: string }[]).map((r) => r.name)).not.toContain('0004_scans_and_exposure');
     } finally {
       probe.close();

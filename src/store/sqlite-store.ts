@@ -652,6 +652,7 @@ function toEvent(r: EventsTable): StoredEvent {
     site: r.site,
     risk: r.risk,
     risk_class: r.risk_class,
+    confidence: r.confidence,
     body: JSON.parse(r.body) as Record<string, unknown>,
   };
 }

@@ -31,7 +31,8 @@ const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 /** A stored event of `type` about entity number `n`, with a realistic wire body. */
 export function fixtureEvent(id: string, tsMs: number, type: EventType, n: number, risk: number): StoredEvent {
-  const common = { risk, risk_class: riskClassOf(risk), ts_ms: tsMs, id, type };
+  // Flows carry an ML confidence (a value that is not the risk, to catch a swapped column); others none.
+  const common = { risk, risk_class: riskClassOf(risk), confidence: type === 'flow' ? Math.round((1 - risk) * 1e6) / 1e6 : null, ts_ms: tsMs, id, type };
   switch (type) {
     case 'flow':
       return {

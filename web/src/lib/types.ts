@@ -52,6 +52,8 @@ export interface StoredEvent {
   readonly site: string | null;
   readonly risk: number;
   readonly risk_class: RiskClass;
+  /** The ML model's probability that the event is an attack, 0..1; null when no model scored it (absent from older servers). */
+  readonly confidence?: number | null;
   readonly body: Readonly<Record<string, unknown>>;
 }
 

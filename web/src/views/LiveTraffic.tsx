@@ -1,6 +1,6 @@
 /**
- * Live traffic: the newest events (up to 10,000, from the live stream and `GET /api/v1/events`) with risk, risk
- * class and the reasons of the alerts they raised (joined by `event_id` from the alert buffer), in a virtualised
+ * Live traffic: the newest events (up to 10,000, from the live stream and `GET /api/v1/events`) with risk, the ML
+ * model's confidence (its probability of attack; `—` when no model scored the event), risk class and the reasons of the alerts they raised (joined by `event_id` from the alert buffer), in a virtualised
  * table (@tanstack/react-virtual: only the visible rows plus a few are in the DOM, at a fixed row height).
  *
  * Order: newest first by event time (`ts_ms` descending, then id descending), whatever order the events arrived
@@ -71,6 +71,9 @@ const Row = memo(function Row({ e, reasons, index, top }: { e: StoredEvent; reas
       </span>
       <span role="cell">
         <RiskValue risk={e.risk} />
+      </span>
+      <span role="cell" className="mono num" title="ML confidence (probability of attack)">
+        {e.confidence === null || e.confidence === undefined ? '—' : `${Math.round(e.confidence * 100)} %`}
       </span>
       <span role="cell">
         <RiskClassBadge value={e.risk_class} />
@@ -216,6 +219,7 @@ export function LiveTrafficView() {
             <span role="columnheader">Entity</span>
             <span role="columnheader">Detail</span>
             <span role="columnheader">Risk</span>
+            <span role="columnheader">Confidence</span>
             <span role="columnheader">Class</span>
             <span role="columnheader">Reasons</span>
           </div>
