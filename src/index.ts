@@ -1,9 +1,8 @@
 /**
  * IPqSEC's public API (the `ipqsec` package): data set loading and preprocessing, the models, metrics, the model
  * file, and the evaluation and training pipelines; the live service; and, as namespaces, the post-quantum layer
- * (`pqc`), the tamper-evident log (`ledger`), the edge clients (`agent`) and the network sensor (`capture`). The
- * command line is `ipqsec`
- * (src/cli/main.ts).
+ * (`pqc`), the tamper-evident log (`ledger`), the edge clients (`agent`), the network sensor (`capture`) and the
+ * vulnerability scanner (`scan`). The command line is `ipqsec` (src/cli/main.ts).
  */
 export * from './data/index.js';
 export { ERROR_CATALOGUE, IpqsecError, isIpqsecError, type ErrorCode } from './core/errors.js';
@@ -45,6 +44,8 @@ export * as ledger from './ledger/index.js';
 export * as agent from './agent/index.js';
 // Network sensor (issue 5): captures to flows, features, protocol-aware detections.
 export * as capture from './capture/index.js';
+// Vulnerability scanning (issue 7): nmap, the offline CVE database, scan diffs and exposure.
+export * as scan from './scan/index.js';
 export { AfterImage } from './features/afterimage.js';
 export { UnswCounters } from './features/unsw-counters.js';
 export { KitNET, KITNET_DEFAULTS } from './ml/kitnet.js';

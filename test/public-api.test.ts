@@ -85,3 +85,33 @@ describe('public API: network sensor', () => {
     expect(capture.eveStats(sensor.stats())).toMatchObject({ event_type: 'stats', packets: 2, flows: 1 });
   });
 });
+
+describe('public API: vulnerability scanner', () => {
+  it('an NVD record, a detected product and a scan report go through ipqsec.scan', () => {
+    const { scan } = ipqsec;
+    // A minimal NVD CVE JSON 2.0 record: nginx 1.3.9 ≤ v ≤ 1.4.0 (the shape of CVE-2013-2028's configuration).
+    const doc = scan.parseNvdDocument({
+      vulnerabilities: [
+        {
+          cve: {
+            id: 'CVE-2013-2028', published: '2013-07-20T03:37:00.000', lastModified: '2025-04-11T00:51:21.963', vulnStatus: 'Modified',
+            descriptions: [{ lang: 'en', value: 'chunked encoding overflow' }],
+            metrics: { cvssMetricV2: [{ type: 'Primary', cvssData: { version: '2.0', baseScore: 7.5, vectorString: 'AV:N/AC:L/Au:N/C:P/I:P/A:P' }, baseSeverity: 'HIGH' }] },
+            configurations: [{ nodes: [{ operator: 'OR', negate: false, cpeMatch: [{ vulnerable: true, criteria: 'cpe:2.3:a:f5:nginx:*:*:*:*:*:*:*:*', versionStartIncluding: '1.3.9', versionEndIncluding: '1.4.0' }] }] }],
+          },
+        },
+      ],
+    });
+    expect(doc.skipped).toEqual([]);
+    const index = new scan.CveIndex();
+    for (const r of doc.records) index.add(r);
+    // nmap's name for nginx (igor_sysoev) reaches NVD's (f5) through the alias table.
+    expect(index.match({ vendor: 'igor_sysoev', product: 'nginx', version: '1.4.0' }).map((m) => m.id)).toEqual(['CVE-2013-2028']);
+    expect(index.match({ vendor: 'igor_sysoev', product: 'nginx', version: '1.4.1' })).toEqual([]);
+    expect(scan.cpe22to23('cpe:/a:igor_sysoev:nginx:1.4.0')).toBe('cpe:2.3:a:igor_sysoev:nginx:1.4.0:*:*:*:*:*:*:*');
+    expect(() => scan.parseScanTarget('127.0.0.1 -oN /tmp/x')).toThrow(/IPQ-V005|invalid/i);
+    const host = { address: '10.0.0.5', hostnames: [], status: 'up' as const, started_ms: 0, finished_ms: 1, ports: [{ port: 80, proto: 'tcp' as const, state: 'open', service: 'http', product: 'nginx', version: '1.4.0', cpe: [], cves: [{ id: 'CVE-2013-2028', score: 7.5, severity: 'HIGH', kev: false, confidence: 'configuration' as const }] }] };
+    expect(scan.exposureOf(host)).toBeCloseTo(0.75, 12);
+    expect(scan.diffHost(undefined, host)).toMatchObject({ first_scan: true, cves_new: [{ port: 80, proto: 'tcp', id: 'CVE-2013-2028' }] });
+  });
+});
