@@ -236,8 +236,13 @@ describe('ThreatMemory exposure (vulnerability scans)', () => {
     const after = tm.update('ip:h', 'ip', obs(0.05, 20_000), true);
     expect(after.exposure).toBe(0.5);
     expect(after.risk_class).toBe('Medium');
-    // A re-scan that finds nothing lowers it again.
-    expect(tm.setExposure('ip:h', 0, 30_000).risk_class).toBe('Low');
+    // A re-scan that finds nothing lowers it again; the scan's alerts are counted.
+    const rescanned = tm.setExposure('ip:h', 0, 30_000, 2);
+    expect(rescanned.risk_class).toBe('Low');
+    expect(rescanned.alerts).toBe(after.alerts + 2);
+    expect(rescanned.events).toBe(after.events);
+    expect(() => tm.setExposure('ip:h', 0, 30_000, -1)).toThrow(RangeError);
+    expect(() => tm.setExposure('ip:h', 0, 30_000, 0.5)).toThrow(RangeError);
   });
 
   it('rejects an exposure outside [0, 1] and a non-finite time', () => {

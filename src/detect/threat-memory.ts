@@ -206,16 +206,18 @@ export class ThreatMemory {
    * (`first_seen_ms` = `last_seen_ms` = `tsMs`). Recurrence, the EWMA and the counts are unchanged (a scan is not
    * an event of the host); `last_seen_ms` does not move, so decay is unaffected; the risk class becomes the larger
    * of the EWMA's and the exposure's (an exposed host with a known-exploited service is High until fixed).
-   * @throws RangeError when `exposure` is not in [0, 1] or `tsMs` is not finite
+   * `alerts` (default 0) is added to the host's alert count: the scan alerts raised about it.
+   * @throws RangeError when `exposure` is not in [0, 1], `tsMs` is not finite or `alerts` is not an integer ≥ 0
    */
-  setExposure(entity: string, exposure: number, tsMs: EpochMs): EntityState {
+  setExposure(entity: string, exposure: number, tsMs: EpochMs, alerts = 0): EntityState {
     if (!(exposure >= 0 && exposure <= 1)) throw new RangeError(`exposure must be in [0, 1], got ${exposure}`);
     if (!Number.isFinite(tsMs)) throw new RangeError(`tsMs must be finite, got ${tsMs}`);
+    if (!Number.isInteger(alerts) || alerts < 0) throw new RangeError(`alerts must be an integer >= 0, got ${alerts}`);
     const prev = this.states.get(entity);
     const next: EntityState =
       prev === undefined
-        ? { entity, kind: 'ip', first_seen_ms: tsMs, last_seen_ms: tsMs, events: 0, alerts: 0, recurrence: 0, max_risk: 0, ewma_risk: 0, risk_class: riskClassOf(exposure), exposure }
-        : { ...prev, exposure, risk_class: prev.kind === 'sensor' ? prev.risk_class : hostClass(prev.ewma_risk, exposure) };
+        ? { entity, kind: 'ip', first_seen_ms: tsMs, last_seen_ms: tsMs, events: 0, alerts, recurrence: 0, max_risk: 0, ewma_risk: 0, risk_class: riskClassOf(exposure), exposure }
+        : { ...prev, exposure, alerts: prev.alerts + alerts, risk_class: prev.kind === 'sensor' ? prev.risk_class : hostClass(prev.ewma_risk, exposure) };
     this.put(next);
     this.dirty.set(entity, next);
     return next;

@@ -200,7 +200,9 @@ export class Monitor implements MonitorPort {
         const found = await store.getEntities(missing);
         if (found.length > 0) engine.memory.load(found);
       }
-      for (const x of f.exposures) engine.memory.setExposure(x.entity, x.exposure, f.tsMs);
+      const alertsOf = new Map<string, number>();
+      for (const a of f.alerts) alertsOf.set(a.entity, (alertsOf.get(a.entity) ?? 0) + 1);
+      for (const x of f.exposures) engine.memory.setExposure(x.entity, x.exposure, f.tsMs, alertsOf.get(x.entity) ?? 0);
       const entities = engine.memory.drainDirty();
       const audit = this.opts.audit;
       const log = audit?.stage(f.alerts.map(alertLogEntry));
