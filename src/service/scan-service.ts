@@ -3,11 +3,11 @@
  * host exposure out.
  *
  * Flow of one scan:
- * 1. {@link ScanService.start} validates the request before anything is queued: every target parses
- *    (scan/scan-target.ts `parseScanTarget`, IPQ-V005), the port specification parses (`parsePortSpec`, IPQ-V005),
- *    a CIDR holds at most `maxHosts` addresses (IPQ-V005) and every address, CIDR and resolved host-name address
- *    is inside the configured scope (`checkInScope`: allowlist minus denylist, IPQ-V004 naming the rule). The
- *    scan is then stored as `queued` and returned.
+ * 1. {@link ScanService.start} validates the request before anything is queued, with the runner's own check
+ *    (scan/nmap-runner.ts `resolveScanTargets`): every target parses (IPQ-V005), the port specification parses
+ *    (`parsePortSpec`, IPQ-V005), the scan holds at most `maxHosts` addresses (IPQ-V005) and every address, CIDR
+ *    and resolved host-name address is inside the configured scope (allowlist minus denylist, IPQ-V004 naming the
+ *    rule). The scan is then stored as `queued` and returned.
  * 2. Queued scans run one at a time, in request order (nmap already scans `parallel` hosts at once; two scans at
  *    once would only double the load on the network). The runner (scan/scan-run.ts `scanTargets` in production)
  *    resolves and checks the scope again (DNS may have changed since the request) and returns the report.
@@ -40,12 +40,12 @@ import type { Alert, AlertReason } from '../core/records.js';
 import { techniquesFor } from '../detect/attack-mapping.js';
 import type { CveIndex } from '../scan/cve-matcher.js';
 import { exposureOf } from '../scan/exposure.js';
-import type { NmapRunOptions } from '../scan/nmap-runner.js';
+import { resolveScanTargets, type NmapRunOptions } from '../scan/nmap-runner.js';
 import { scanAlerts } from '../scan/scan-alerts.js';
 import { MAX_SCAN_TARGETS, MAX_SCHEDULES, type ScanConfig } from '../scan/scan-config.js';
 import { diffHost, type HostDiff } from '../scan/scan-diff.js';
 import type { HostReport, ScanReport } from '../scan/scan-report.js';
-import { checkInScope, expandAddresses, parsePortSpec, parseScanTarget, scanScope, type PortSpec, type ScanScope } from '../scan/scan-target.js';
+import { parsePortSpec, scanScope, type PortSpec, type ScanScope } from '../scan/scan-target.js';
 import type { Page, ScanQuery, ScanRecord, Store } from '../store/store.js';
 import type { MonitorPort } from './monitor-port.js';
 
@@ -165,25 +165,9 @@ export class ScanService {
       throw new IpqsecError('IPQ-V005', `a scan takes 1..${MAX_SCAN_TARGETS} targets, got ${req.targets.length}`);
     }
     const ports = parsePortSpec(req.ports ?? this.o.config.ports);
-    const parsed = req.targets.map((t) => parseScanTarget(t));
-    for (const t of parsed) {
-      if (t.kind === 'address') checkInScope(t.address, this.scope);
-      else if (t.kind === 'cidr') {
-        checkInScope(t.cidr.text, this.scope);
-        expandAddresses(t, this.maxHosts);
-      }
-    }
-    for (const t of parsed) {
-      if (t.kind !== 'hostname') continue;
-      let addresses: string[];
-      try {
-        addresses = await this.resolve(t.name);
-      } catch (e) {
-        throw new IpqsecError('IPQ-V005', `host name ${t.name} does not resolve: ${errorText(e)}`, { cause: e });
-      }
-      if (addresses.length === 0) throw new IpqsecError('IPQ-V005', `host name ${t.name} resolves to no address`);
-      for (const a of addresses) checkInScope(a, this.scope);
-    }
+    // The runner's own validation (parse every target, resolve names, scope of every address, host bound), so the
+    // request is refused now exactly as the run would refuse it later.
+    await resolveScanTargets({ targets: req.targets, scope: this.scope, maxHosts: this.maxHosts, resolve: this.resolve });
     if (this.closed) throw new IpqsecError('IPQ-S001', 'the scan service is shutting down');
     if (this.queue.length + this.reserved >= this.maxQueued) {
       throw new IpqsecError('IPQ-S005', `${this.queue.length + this.reserved} scans are waiting (limit ${this.maxQueued})`, {
