@@ -24,6 +24,7 @@ import { readNvdFile } from '../scan/nvd-record.js';
 import { scanTargets } from '../scan/scan-run.js';
 import type { ScanReport } from '../scan/scan-report.js';
 import { parsePortSpec, scanScope } from '../scan/scan-target.js';
+import { CveDatabase } from '../service/cve-database.js';
 import { DB_FILE_NAME, openSqliteStore } from '../store/index.js';
 import { readScanConfig } from './config-file.js';
 import { textTable } from './format.js';
@@ -70,9 +71,8 @@ export async function loadCveIndex(o: { readonly nvd?: readonly string[]; readon
   if (!existsSync(join(dir, DB_FILE_NAME))) return { index: undefined, source: `no CVE database in ${dir}`, skipped: 0 };
   const store = await openSqliteStore({ dataDir: dir });
   try {
-    if ((await store.countCves()) === 0) return { index: undefined, source: `the CVE database in ${dir} is empty`, skipped: 0 };
-    const index = new CveIndex();
-    for await (const batch of store.iterateCves()) for (const r of batch) index.add(r);
+    const index = await new CveDatabase(store).current();
+    if (index === undefined) return { index: undefined, source: `the CVE database in ${dir} is empty`, skipped: 0 };
     return { index, source: `${index.size} records from ${join(dir, DB_FILE_NAME)}`, skipped: 0 };
   } finally {
     await store.close();
